@@ -1,0 +1,90 @@
+# Copyright: (c) 2026, keywarden.iam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One HTTP exchange over ansible.module_utils.urls, with failures sorted by what they mean.
+
+Private to the keywarden.iam collection. Nothing beyond ansible-core is needed on the managed
+node, so this uses ansible's own ``open_url`` rather than requests or the vendor SDK.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.urls import open_url
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict
+    body: bytes
+
+
+class ConnectionProblem(Exception):
+    """No HTTP answer came back.
+
+    ``may_have_arrived`` tells a caller whether the server could have acted on the request:
+    false only when the connection was never made (refused, DNS, TLS handshake), since a
+    timeout or a dropped connection can come after the server committed the change.
+    """
+
+    def __init__(self, kind: str, reason: str, *, may_have_arrived: bool) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.may_have_arrived = may_have_arrived
+
+
+def send(
+    method: str,
+    url: str,
+    headers: dict,
+    body: bytes,
+    *,
+    timeout: float,
+    validate_certs: bool,
+    ca_path: str | None,
+) -> HttpResponse:
+    """Send one request; any HTTP status is a response, only a missing answer raises."""
+    try:
+        response = open_url(
+            url,
+            data=body or None,
+            headers=headers,
+            method=method,
+            timeout=timeout,
+            validate_certs=validate_certs,
+            ca_path=ca_path,
+            # A redirect would change the path that was signed, and .netrc could add
+            # credentials we did not choose: neither belongs in a signed API call.
+            follow_redirects="none",
+            use_netrc=False,
+            http_agent="keywarden.iam",
+        )
+        with response:
+            return HttpResponse(response.status, dict(response.headers.items()), response.read())
+    except HTTPError as error:
+        with error:
+            return HttpResponse(error.code, dict(error.headers.items()) if error.headers else {}, error.read() or b"")
+    except URLError as error:
+        raise _classify(error.reason) from None
+    except (OSError, http.client.HTTPException) as error:
+        raise _classify(error) from None
+
+
+def _classify(reason: object) -> ConnectionProblem:
+    text = str(reason) or type(reason).__name__
+    if isinstance(reason, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
+        return ConnectionProblem("tls", text, may_have_arrived=False)
+    if isinstance(reason, ConnectionRefusedError):
+        return ConnectionProblem("refused", text, may_have_arrived=False)
+    if isinstance(reason, socket.gaierror):
+        return ConnectionProblem("dns", text, may_have_arrived=False)
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return ConnectionProblem("timeout", text or "timed out", may_have_arrived=True)
+    return ConnectionProblem("dropped", text, may_have_arrived=True)
