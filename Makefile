@@ -53,7 +53,7 @@ sanity: $(INSTALLED)
 	PATH="$(CURDIR)/$(BIN):$$PATH" tools/ansible-test-sanity.sh
 
 demo: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" demo/run.sh
+	$(BIN)/python demo/run.py
 
 server: $(INSTALLED)
 	$(BIN)/python tests/fakeiam/server.py --seed tests/fakeiam/seeds/demo.json --port 8443

@@ -16,7 +16,9 @@ import json
 import random
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence, Tuple
 from urllib.parse import quote
 
@@ -25,7 +27,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._connection import C
 from ansible_collections.keywarden.iam.plugins.module_utils._headers import find_header
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, NewAccessKey, TemporaryKey, User
 from ansible_collections.keywarden.iam.plugins.module_utils._retry import RetryPolicy, ThrottleGate
-from ansible_collections.keywarden.iam.plugins.module_utils._signer import sign
+from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey, sign
 from ansible_collections.keywarden.iam.plugins.module_utils._transport import ConnectionProblem, HttpResponse, send
 
 CREDENTIALS_PATH = "/v3.0/OS-CREDENTIAL/credentials"
@@ -62,6 +64,27 @@ class IamClient:
         self._domain_id = settings.domain_id
         self._token: str | None = None
         self._token_user_id: str | None = None
+        self._server_date: str | None = None
+
+    def server_now(self) -> datetime:
+        """The IAM service's clock, from the Date header of its latest answer (else this machine's).
+
+        Key ages are measured against the clock that stamped the keys' creation times.
+        """
+        if self._server_date:
+            try:
+                return parsedate_to_datetime(self._server_date).astimezone(timezone.utc)
+            except (TypeError, ValueError):
+                pass
+        return datetime.now(timezone.utc)
+
+    def with_signing_key(self, key: SigningKey) -> IamClient:
+        """A client for the same endpoint and account that signs with ``key`` (a new key, say).
+
+        It shares the throttle gate, so a throttled API slows both down.
+        """
+        settings = replace(self.settings, signing_key=key, password_auth=None, domain_id=self.domain_id())
+        return IamClient(settings, gate=self._gate, sleep=self._sleep, rng=self._rng)
 
     # ---- permanent access keys -------------------------------------------------------------
 
@@ -252,6 +275,7 @@ class IamClient:
                     raise self._network_error(operation, problem) from None
                 self._sleep(self._policy.delay(attempt, None, self._rng))
                 continue
+            self._server_date = find_header(response.headers, "Date") or self._server_date
             if response.status in expect or (attempt > 0 and response.status in also_after_retry):
                 return response
             error = errors.error_from_response(operation, response.status, response.body, response.headers)

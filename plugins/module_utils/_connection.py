@@ -135,7 +135,8 @@ def settings_from_params(params: dict) -> ConnectionSettings:
             f"validate_certs is false: the TLS certificate of {endpoint} is not checked, so the credentials "
             "sent to it could be intercepted. Set ca_path instead for a private CA."
         )
-    timeout = params.get("timeout") or DEFAULT_TIMEOUT
+    timeout = params.get("timeout")
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     retries = params.get("retries")
     if timeout <= 0:
         raise ConnectionOptionsError(f"timeout must be a positive number of seconds, not {timeout}.")

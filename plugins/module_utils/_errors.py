@@ -184,7 +184,7 @@ def error_from_response(
     headers = headers or {}
     request_id = request_id or find_header(headers, "X-Request-Id")
     raw = body.decode("utf-8", "replace")
-    detail = message or _squash(raw) or "no error body"
+    detail = (message or _squash(raw) or "no error body").rstrip(".")
     why = f"HTTP {status}" + (f" {code}" if code else "") + f": {detail}"
     if request_id:
         why += f" (request id {request_id})"

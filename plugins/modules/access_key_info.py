@@ -14,7 +14,7 @@ description:
     created.
   - Without O(user_id) or O(user_name), lists the keys of the calling user.
 author:
-  - keywarden.iam contributors
+  - keywarden.iam contributors (@keywarden)
 options:
   user_id:
     description:

@@ -1,0 +1,357 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, keywarden.iam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: access_key
+short_description: Manage and rotate IAM permanent access keys on Huawei Cloud and T Cloud Public
+version_added: 0.1.0
+description:
+  - Declares which permanent access keys (AK/SK) an IAM user holds, and makes it so idempotently. Creates, rotates,
+    enables, disables and deletes keys.
+  - Rotates by age (O(rotate=when_older)) or on demand (O(rotate=always)) without ever hitting the cloud's limit
+    of two keys per user. When a new key is needed and the user already holds two, exactly one is retired first,
+    the oldest inactive key, else the oldest key that is neither the one this task signs with nor the one being
+    replaced. If none is safe to retire, the task fails and changes nothing.
+  - The cloud shows a secret key only once, when the key is created. The new secret goes straight into
+    O(credentials_file), encrypted with the playbook's own Ansible vault secrets, and is never shown in the task
+    result, in logs or at any verbosity. The order loses nothing. Preflight (vault secret, destination, identity and
+    permissions), make room, create, write the file atomically, verify the new key, and only then retire the old one.
+    If storing the secret fails, the new key is deleted again. If the new key does not work, the file is put back
+    and the new key deleted. If a create's answer is lost, the orphan is found by listing, deleted, and the create
+    tried once more.
+  - This module runs on the controller through its action plugin, where the vault secrets live, whatever host the
+    task targets. Environment variable fallbacks are read on the controller.
+author:
+  - keywarden.iam contributors (@keywarden)
+options:
+  user_id:
+    description:
+      - The ID of the IAM user whose keys to manage. Without O(user_id) or O(user_name), the calling user's own keys.
+      - Managing another user's keys needs the Security Administrator role or the C(iam:credentials:*) actions.
+    type: str
+  user_name:
+    description:
+      - The name of the IAM user whose keys to manage, looked up with one request that needs the right to list
+        users. Mutually exclusive with O(user_id).
+    type: str
+  state:
+    description:
+      - V(present) makes sure the key (or the user's key in O(credentials_file)) exists, creating or rotating one
+        as needed.
+      - V(absent) deletes O(access_key_id), or, without it, every key of the user. Deleting every key of the user
+        whose key signs this task is refused; name the keys instead.
+      - O(credentials_file) is ignored when O(state=absent); the file is left as it is.
+    type: str
+    choices: [present, absent]
+    default: present
+  access_key_id:
+    description:
+      - One specific access key to manage (its O(status), O(description), or deletion with O(state=absent)).
+      - Without it, the task manages the key held in O(credentials_file), else the user's keys as a set.
+      - Cannot be combined with rotation, because a rotated key is replaced and a rerun would rotate it again.
+    type: str
+  status:
+    description:
+      - V(active) or V(inactive). Applies to O(access_key_id), else to the key in O(credentials_file), else to every
+        key of the user (so V(inactive) disables them all; refused when that would include the key this task signs
+        with). Left as it is when not set. A new key always starts active.
+    type: str
+    choices: [active, inactive]
+  description:
+    description:
+      - The key's description, at most 255 characters. Applies like O(status). A rotated key's description carries
+        over to its replacement unless this is set.
+    type: str
+  rotate:
+    description:
+      - V(never) creates a key only when O(credentials_file) holds none that still exists.
+      - V(when_older) also replaces the key when it is older than O(max_age) days (strictly older, so a key exactly
+        O(max_age) days old is kept).
+      - V(always) replaces the key on every run (on-demand rotation; not idempotent by design).
+    type: str
+    choices: [never, always, when_older]
+    default: never
+  max_age:
+    description:
+      - The age in days after which O(rotate=when_older) replaces a key. Required with O(rotate=when_older).
+      - Ages are measured against the cloud's clock (the C(Date) header of its answers).
+    type: int
+  old_key:
+    description:
+      - What becomes of the key a rotation replaces.
+      - V(deactivate) (the default) makes it inactive, a grace period during which it can be re-enabled by hand;
+        the next rotation deletes it to make room.
+      - V(delete) deletes it once the new key is stored and verified.
+      - V(keep) leaves it active. At the two-key limit a rotation with V(keep) may find nothing safe to retire
+        and fail.
+    type: str
+    choices: [keep, deactivate, delete]
+    default: deactivate
+  verify:
+    description:
+      - Before anything is retired, prove that the new key works by signing a harmless read (listing its own
+        keys) with it, retrying authentication failures for up to O(verify_timeout) seconds while the new key
+        propagates. If it never works, the file is put back and the new key deleted.
+    type: bool
+    default: true
+  verify_timeout:
+    description:
+      - Seconds to keep retrying the new key's check.
+    type: int
+    default: 60
+  credentials_file:
+    description:
+      - Path on the controller of the file that receives a new key's secret, vault-encrypted with the playbook's
+        vault secret (see O(vault_id)), written atomically (a temporary file in the same directory, 0600 from the
+        first byte, fsync, rename).
+      - Its current content is what the task keeps. Whether it is up to date is judged by decrypting and comparing,
+        never by the ciphertext, so an unchanged file is not rewritten.
+      - An existing file that is not vault-encrypted, or that no loaded vault secret opens, is refused before any
+        API call and left untouched.
+      - Needed (or O(return_secret)) whenever a new key may be created; without a destination the task refuses to
+        create a key, because nobody would hold its secret.
+    type: path
+  credentials_format:
+    description:
+      - The format of O(credentials_file).
+      - V(yaml) is a vars file for C(include_vars), C(group_vars) or C(host_vars), with the variables
+        C(<vars_prefix>access_key), C(<vars_prefix>secret_key), C(<vars_prefix>user_id) and more.
+      - V(csv) is the console's C(credentials.csv) (columns C(User Name), C(Access Key Id), C(Secret Access Key)).
+      - V(env) is an environment file with C(HUAWEICLOUD_SDK_AK) and C(HUAWEICLOUD_SDK_SK), readable by a shell and
+        by systemd's C(EnvironmentFile).
+      - V(sdk_profile) is the C(huaweicloudsdkcore) credentials profile (C(~/.huaweicloud/credentials)).
+      - V(obsutil) is an obsutil configuration (C(~/.obsutilconfig)) with C(ak) and C(sk).
+    type: str
+    choices: [csv, yaml, env, sdk_profile, obsutil]
+    default: yaml
+  vars_prefix:
+    description:
+      - The prefix of the variable names in a V(yaml) credentials file.
+    type: str
+    default: iam_
+  mode:
+    description:
+      - The permissions of O(credentials_file), as an octal string. Anything that lets every user of the machine
+        read the file is refused.
+    type: raw
+    default: '0600'
+  backup:
+    description:
+      - Keep a copy of the previous O(credentials_file) beside it (still vault-encrypted, mode 0600) before it is
+        replaced.
+    type: bool
+    default: false
+  vault_id:
+    description:
+      - The vault id whose secret encrypts O(credentials_file) and O(return_secret), as C(--encrypt-vault-id) does for
+        C(ansible-vault). Without it, the configured C(vault_encrypt_identity), else the only loaded vault secret;
+        several loaded secrets and no choice is refused, before any API call.
+    type: str
+  return_secret:
+    description:
+      - Also return a new key's secret in the result, as a vault-encrypted value (C(!vault)) that later tasks can
+        use like a plain variable. The secret is never returned in plain text.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - keywarden.iam.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what would be created, deactivated and deleted, and whether the file would change,
+      with no API write and no file write.
+  diff_mode:
+    support: full
+    description: Shows the user's keys before and after (ids, status, created, age) and the file's path. Never a secret.
+  action:
+    support: full
+    description: Runs on the controller through its action plugin.
+notes:
+  - Self-rotation is supported. When the key this task signs with is the one being replaced, the new key is stored
+    and verified first, and the remaining steps are signed with the new key.
+  - A failure after the new key is stored and verified (retiring the old key) leaves both keys active and says so;
+    a rerun does not retire the old key again, the next rotation deletes it to make room.
+seealso:
+  - module: keywarden.iam.access_key_info
+"""
+
+EXAMPLES = r"""
+- name: Rotate the deployer's key every 90 days into group_vars (vault-encrypted)
+  keywarden.iam.access_key:
+    cloud: tcloud
+    region: eu-de
+    user_name: ci-deployer
+    rotate: when_older
+    max_age: 90
+    credentials_file: "{{ inventory_dir }}/group_vars/deployers/iam_credentials.yml"
+    credentials_format: yaml
+    vars_prefix: deployer_
+  run_once: true
+
+- name: Self-rotation - rotate the very key this playbook runs with
+  # group_vars/all/iam_credentials.yml holds iam_access_key and iam_secret_key, written by this same task.
+  keywarden.iam.access_key:
+    access_key: "{{ iam_access_key }}"
+    secret_key: "{{ iam_secret_key }}"
+    rotate: when_older
+    max_age: 90
+    old_key: deactivate
+    credentials_file: "{{ inventory_dir }}/group_vars/all/iam_credentials.yml"
+  run_once: true
+
+- name: An administrator rotates several users, one vaulted file each
+  keywarden.iam.access_key:
+    user_name: "{{ item }}"
+    rotate: when_older
+    max_age: 90
+    credentials_file: "{{ playbook_dir }}/credentials/{{ item }}.csv"
+    credentials_format: csv
+    backup: true
+  loop: [alice, bob, carol]
+  run_once: true
+
+- name: Disable one key, then delete it
+  keywarden.iam.access_key:
+    user_name: alice
+    access_key_id: HPUAEXAMPLEAK0000001
+    status: inactive
+
+- name: Set the connection options once for every keywarden.iam module
+  module_defaults:
+    group/keywarden.iam.iam:
+      cloud: huaweicloud
+      access_key: "{{ admin_ak }}"
+      secret_key: "{{ admin_sk }}"
+  block:
+    - name: Make sure bob has a key, written to an env file
+      keywarden.iam.access_key:
+        user_name: bob
+        credentials_file: /srv/secrets/bob.env.vault
+        credentials_format: env
+"""
+
+RETURN = r"""
+user_id:
+  description: The ID of the user whose keys were managed.
+  returned: always
+  type: str
+access_keys:
+  description:
+    - The user's keys after the run, oldest first (in check mode, as they would be; a key that would be created
+      shows as V((new))). Never a secret.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    access_key_id:
+      description: The access key ID (AK).
+      type: str
+    user_id:
+      description: The key's user.
+      type: str
+    status:
+      description: V(active) or V(inactive).
+      type: str
+    created:
+      description: Creation time, UTC, ISO 8601.
+      type: str
+    age_days:
+      description: Whole days since creation.
+      type: int
+    description:
+      description: The key's description.
+      type: str
+access_key_id:
+  description: The key the task keeps, the one in O(credentials_file) after the run (a new one if one was created).
+  returned: success and not check mode
+  type: str
+created:
+  description: IDs of keys created (in check mode V((new))).
+  returned: always
+  type: list
+  elements: str
+deleted:
+  description: IDs of keys deleted.
+  returned: always
+  type: list
+  elements: str
+deactivated:
+  description: IDs of keys made inactive.
+  returned: always
+  type: list
+  elements: str
+activated:
+  description: IDs of keys made active.
+  returned: always
+  type: list
+  elements: str
+plan:
+  description: The steps the task took (or, in check mode, would take), in order, in words.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "delete access key HPUAOLD00000000000001 (making room under the two-key limit: the oldest inactive key)"
+    - "create a new access key (HPUACUR00000000000001 is 120 days old, older than max_age (90 days))"
+    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: replaced, kept inactive for a grace period)"
+credentials_file:
+  description: The path of O(credentials_file), if set.
+  returned: always
+  type: str
+credentials_file_changed:
+  description: Whether O(credentials_file) was (or, in check mode, would be) written.
+  returned: success
+  type: bool
+backup_file:
+  description: The copy of the previous credentials file, when O(backup=true) and the file was replaced.
+  returned: when a backup was made
+  type: str
+secret_access_key:
+  description: The new key's secret, vault-encrypted; only with O(return_secret=true) and when a key was created.
+  returned: when requested and a key was created
+  type: str
+error:
+  description: Details of the IAM API error that failed the task.
+  returned: on an API failure
+  type: dict
+  contains:
+    error_type:
+      description: The error class, such as V(Forbidden) or V(KeyLimitExceeded).
+      type: str
+    status:
+      description: The HTTP status.
+      type: int
+    code:
+      description: The IAM error code, such as V(IAM.0002).
+      type: str
+    request_id:
+      description: The request ID, for the cloud's support.
+      type: str
+"""
+
+from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (
+    ACCESS_KEY_MUTUALLY_EXCLUSIVE,
+    ACCESS_KEY_REQUIRED_IF,
+    access_key_argument_spec,
+)
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main() -> None:
+    # The action plugin of the same name does the work on the controller; this is reached only
+    # if the module is somehow executed on its own.
+    module = AnsibleModule(
+        argument_spec=access_key_argument_spec(),
+        mutually_exclusive=ACCESS_KEY_MUTUALLY_EXCLUSIVE,
+        required_if=ACCESS_KEY_REQUIRED_IF,
+        supports_check_mode=True,
+    )
+    module.fail_json(msg="keywarden.iam.access_key runs on the controller through its action plugin; "
+                         "call it as a task, not as a standalone module.")
+
+
+if __name__ == "__main__":
+    main()

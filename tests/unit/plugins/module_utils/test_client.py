@@ -1,0 +1,209 @@
+"""The IAM client against the local server: every call, every retry rule, every error class and
+the message a user sees for it."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from ansible_collections.keywarden.iam.plugins.module_utils import _errors as errors
+from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
+from ansible_collections.keywarden.iam.plugins.module_utils._retry import ThrottleGate
+from tests.fakeiam.harness import SEEDS, FakeIam
+
+ADMIN_AK = "CVKK734506UOYW5P4XW2"
+ADMIN_SK = "8iXmKEWTu6IAMHt0vln3mwV3rRFpNLTRrsogxD1X"
+BOB_AK = "AGR8TBVH47YCZV10V76F"
+BOB_SK = "8JaAiBSnmW7wim38GmtdnjabKQk3oARRRUOqPs7Y"
+
+
+class Sleeps:
+    """A virtual clock: records the waits a client asks for and moves time on instead of waiting."""
+
+    def __init__(self):
+        self.waits = []
+        self.now = 0.0
+
+    def __call__(self, seconds):
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self):
+        return self.now
+
+
+def make_client(url, *, ak=ADMIN_AK, sk=ADMIN_SK, sleeps=None, **options):
+    params = {"iam_endpoint": url, "access_key": ak, "secret_key": sk, "validate_certs": True,
+              "timeout": 5, "retries": 3, **options}
+    sleeps = sleeps or Sleeps()
+    return IamClient(settings_from_params(params), gate=ThrottleGate(clock=sleeps.clock, sleep=sleeps), sleep=sleeps)
+
+
+def user_id(iam, name):
+    return iam.user(name)["id"]
+
+
+def test_key_lifecycle(iam):
+    client = make_client(iam.url)
+    alice = user_id(iam, "alice")
+    keys = client.list_keys(alice)
+    assert [k.description for k in keys] == ["alice laptop", "alice old ci"]  # oldest first
+    client.delete_key(keys[0].access_key_id)
+    new = client.create_key(alice, "made by test")
+    server_key = next(k for k in iam.keys_of("alice") if k["access"] == new.key.access_key_id)
+    assert new.secret_access_key == server_key["secret"]
+    assert "secret" not in repr(new).lower() or server_key["secret"] not in repr(new)
+    shown = client.show_key(new.key.access_key_id)
+    assert shown.last_used == shown.created  # never used yet
+    updated = client.update_key(new.key.access_key_id, status="inactive", description="parked")
+    assert (updated.status, updated.description) == ("inactive", "parked")
+    client.delete_key(new.key.access_key_id)
+    assert new.key.access_key_id not in {k["access"] for k in iam.keys_of("alice")}
+
+
+def test_domain_id_is_discovered_once(iam):
+    client = make_client(iam.url)
+    iam.reset_counters()
+    client.list_keys()
+    client.list_keys()
+    assert iam.counters()["by_operation"].get("list_domains") == 1
+    assert client.caller_user_id() == user_id(iam, "admin")
+
+
+def test_password_auth_fetches_one_token_for_the_run(iam):
+    params = {"iam_endpoint": iam.url, "auth_username": "admin", "auth_password": "Admin-Demo-Passw0rd",
+              "auth_domain_name": "keywarden-demo"}
+    client = IamClient(settings_from_params(params))
+    iam.reset_counters()
+    assert client.caller_user_id() == user_id(iam, "admin")
+    client.list_keys(user_id(iam, "alice"))
+    client.find_user("bob")
+    assert iam.counters()["by_operation"]["create_token"] == 1
+
+
+def test_wrong_password_is_authentication_failed(iam):
+    params = {"iam_endpoint": iam.url, "auth_username": "admin", "auth_password": "wrong",
+              "auth_domain_name": "keywarden-demo"}
+    with pytest.raises(errors.AuthenticationFailed, match="auth_password"):
+        IamClient(settings_from_params(params)).list_keys()
+
+
+def test_key_limit(iam):
+    client = make_client(iam.url)
+    with pytest.raises(errors.KeyLimitExceeded) as caught:
+        client.create_key(user_id(iam, "alice"))
+    assert "at most two access keys" in caught.value.message
+    assert caught.value.message.startswith("Failed to create an access key for user")
+
+
+def test_not_found(iam):
+    with pytest.raises(errors.NotFound, match="Check the user id"):
+        make_client(iam.url).show_key("NOSUCHKEY00000000000")
+    with pytest.raises(errors.NotFound, match="no user has that name"):
+        make_client(iam.url).find_user("nobody")
+
+
+def test_forbidden_names_both_causes(iam):
+    bob = make_client(iam.url, ak=BOB_AK, sk=BOB_SK)
+    with pytest.raises(errors.Forbidden) as caught:
+        bob.list_keys(user_id(iam, "alice"))
+    assert "Security Administrator" in caught.value.message
+    assert "Access Key Management" in caught.value.message
+
+
+def test_wrong_secret_is_authentication_failed(iam):
+    with pytest.raises(errors.AuthenticationFailed) as caught:
+        make_client(iam.url, sk="x" * 40).list_keys(user_id(iam, "admin"))
+    assert not isinstance(caught.value, errors.SignatureExpired)
+    assert "x" * 40 not in caught.value.message
+
+
+def test_clock_skew_is_signature_expired_and_names_the_clock(iam):
+    iam.set_skew(20 * 60)
+    with pytest.raises(errors.SignatureExpired, match="synchronise this machine's clock"):
+        make_client(iam.url).list_keys(user_id(iam, "admin"))
+
+
+def test_inactive_key_is_refused(iam):
+    make_client(iam.url).update_key(BOB_AK, status="inactive")
+    with pytest.raises(errors.AuthenticationFailed, match="inactive"):
+        make_client(iam.url, ak=BOB_AK, sk=BOB_SK).list_keys()
+
+
+def test_throttling_honours_retry_after_and_holds_the_gate(iam):
+    sleeps = Sleeps()
+    iam.inject_fault("list_credentials", "throttle", count=2, retry_after=7)
+    keys = make_client(iam.url, sleeps=sleeps).list_keys(user_id(iam, "bob"))
+    assert len(keys) == 1
+    assert sleeps.waits == [7.0, 7.0]
+
+
+def test_throttling_without_retry_after_backs_off_exponentially(iam):
+    sleeps = Sleeps()
+    iam.inject_fault("list_credentials", "throttle", count=3)
+    make_client(iam.url, sleeps=sleeps).list_keys(user_id(iam, "bob"))
+    assert len(sleeps.waits) == 3
+    assert sleeps.waits[0] < sleeps.waits[2]  # equal jitter: each wait at least half its growing ceiling
+
+
+def test_throttled_beyond_retries(iam):
+    iam.inject_fault("list_credentials", "throttle", count=10)
+    with pytest.raises(errors.Throttled, match="throttling"):
+        make_client(iam.url).list_keys(user_id(iam, "bob"))
+
+
+def test_server_error_is_retried_then_reported(iam):
+    iam.inject_fault("show_credential", "status", count=1, status=503)
+    assert make_client(iam.url).show_key(BOB_AK).access_key_id == BOB_AK
+    iam.inject_fault("show_credential", "status", count=10, status=500)
+    with pytest.raises(errors.ServerError, match="request id"):
+        make_client(iam.url).show_key(BOB_AK)
+
+
+def test_create_is_never_retried_blindly(iam):
+    client = make_client(iam.url)
+    bob = user_id(iam, "bob")
+    iam.inject_fault("create_credential", "drop_after_commit")
+    with pytest.raises(errors.CreateOutcomeUnknown, match="may have been created"):
+        client.create_key(bob)
+    assert len(iam.keys_of("bob")) == 2  # committed once, not retried
+    assert iam.counters()["by_operation"]["create_credential"] == 1
+
+    iam.inject_fault("create_credential", "status", status=500)
+    with pytest.raises(errors.CreateOutcomeUnknown):
+        client.create_key(bob)
+
+
+def test_create_is_retried_when_throttled(iam):
+    iam.inject_fault("create_credential", "throttle", retry_after=0)
+    new = make_client(iam.url).create_key(user_id(iam, "bob"))
+    assert new.key.access_key_id in {k["access"] for k in iam.keys_of("bob")}
+
+
+def test_delete_whose_answer_was_lost_succeeds_on_retry(iam):
+    iam.inject_fault("delete_credential", "drop_after_commit")
+    make_client(iam.url).delete_key(BOB_AK)
+    assert iam.keys_of("bob") == []
+
+
+def test_timeout_is_request_timeout(iam):
+    iam.inject_fault("show_credential", "delay", count=5, seconds=2)
+    with pytest.raises(errors.RequestTimeout, match="raise the timeout"):
+        make_client(iam.url, timeout=1, retries=0).show_key(BOB_AK)
+
+
+def test_dead_endpoint_is_network_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(errors.NetworkError, match="could not reach http://127.0.0.1"):
+        make_client(f"http://127.0.0.1:{port}", retries=1, domain_id="d").list_keys()
+
+
+def test_tls_untrusted_then_trusted_with_ca_path():
+    with FakeIam(SEEDS / "demo.json", tls=True) as server:
+        with pytest.raises(errors.TlsError, match="ca_path"):
+            make_client(server.url, retries=0).list_keys()
+        assert make_client(server.url, ca_path=server.ca_file).caller_user_id()
