@@ -10,6 +10,10 @@ BUILD := .build
 COLLECTIONS := $(BUILD)/collections
 DIST := $(BUILD)/dist
 INSTALLED := $(VENV)/.requirements-installed
+# ansible-test sanity gets a venv of its own holding only ansible-core: it installs the tool
+# versions it pins (pylint, yamllint, ...) there, apart from the test tools in .venv.
+SANITY_VENV := $(BUILD)/sanity-venv
+SANITY_INSTALLED := $(SANITY_VENV)/.requirements-installed
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(DIST)/keywarden-iam-$(VERSION).tar.gz
 PYTEST_WORKERS ?= 2
@@ -49,8 +53,13 @@ unit: $(INSTALLED)
 integration: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
 
-sanity: $(INSTALLED)
-	PATH="$(CURDIR)/$(BIN):$$PATH" tools/ansible-test-sanity.sh
+$(SANITY_INSTALLED): requirements-dev.txt
+	$(PYTHON) -m venv $(SANITY_VENV)
+	$(SANITY_VENV)/bin/python -m pip install --quiet "$$(grep '^ansible-core==' requirements-dev.txt)"
+	touch $@
+
+sanity: $(SANITY_INSTALLED)
+	tools/ansible-test-sanity.sh $(SANITY_VENV)
 
 demo: install
 	$(BIN)/python demo/run.py

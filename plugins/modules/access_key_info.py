@@ -74,14 +74,12 @@ access_keys:
       type: str
       sample: "2026-01-08T06:25:19.014028Z"
     age_days:
-      description: Whole days since the key was created.
+      description: Whole days since the key was created, by the IAM service's clock.
       type: int
     description:
       description: The key's description.
       type: str
 """
-
-from datetime import datetime, timezone
 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
@@ -101,7 +99,7 @@ def main() -> None:
         keys = client.list_keys(user_id)
     except IamError as error:
         fail_with(module, error)
-    module.exit_json(changed=False, user_id=user_id, access_keys=keys_summary(keys, datetime.now(timezone.utc)))
+    module.exit_json(changed=False, user_id=user_id, access_keys=keys_summary(keys, client.server_now()))
 
 
 if __name__ == "__main__":

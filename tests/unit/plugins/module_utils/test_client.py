@@ -207,3 +207,24 @@ def test_tls_untrusted_then_trusted_with_ca_path():
         with pytest.raises(errors.TlsError, match="ca_path"):
             make_client(server.url, retries=0).list_keys()
         assert make_client(server.url, ca_path=server.ca_file).caller_user_id()
+
+
+def test_bad_request_and_conflict(iam):
+    with pytest.raises(errors.BadRequest, match="Check the option values"):
+        make_client(iam.url).update_key(BOB_AK, description="x" * 300)
+    iam.inject_fault("update_credential", "status", status=409)
+    with pytest.raises(errors.Conflict, match="run the task again"):
+        make_client(iam.url).update_key(BOB_AK, status="inactive")
+
+
+def test_temporary_key_signs_calls_and_its_expiry_is_reported(iam):
+    params = {"iam_endpoint": iam.url, "auth_username": "admin", "auth_password": "Admin-Demo-Passw0rd",
+              "auth_domain_name": "keywarden-demo"}
+    temporary = IamClient(settings_from_params(params)).create_temporary_key(duration_seconds=900)
+    assert temporary.security_token and "securitytoken" not in repr(temporary).lower()
+    client = make_client(iam.url, ak=temporary.access_key_id, sk=temporary.secret_access_key,
+                         security_token=temporary.security_token)
+    assert client.list_keys(user_id(iam, "bob"))
+    iam.advance_clock(seconds=901)
+    with pytest.raises(errors.SecurityTokenExpired, match="temporary_access_key"):
+        client.list_keys(user_id(iam, "bob"))

@@ -35,7 +35,7 @@ def test_both_shapes_parse():
 ])
 def test_status_to_error_class(status, body, headers, expected):
     error = errors.error_from_response("do a thing", status, body.encode(), headers)
-    assert type(error) is expected
+    assert error.__class__ is expected
     assert error.message.startswith("Failed to do a thing: ")
     assert error.status == status
 
