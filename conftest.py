@@ -3,8 +3,11 @@
 Collection code imports itself as ``ansible_collections.keywarden.iam...``, so Python must find
 this checkout under ``<dir>/ansible_collections/keywarden/iam``. Rather than asking anyone to
 move the repository, make a throw-away directory holding that path as a symlink to the checkout
-and put it first on ``sys.path``; the repository root itself goes on the path too, so tests can
-import ``tests.fakeiam``.
+and put it first on ``sys.path``. (pytest already puts this directory, the repository root, on
+``sys.path``, which is what lets tests import ``tests.fakeiam``.)
+
+Also the local IAM-compatible server, for any test that needs the cloud: one per session (or
+xdist worker), back to its seed with faults cleared before each test that asks for ``iam``.
 """
 from __future__ import annotations
 
@@ -13,6 +16,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+import pytest
+
+from tests.fakeiam.harness import SEEDS, FakeIam
 
 REPO_ROOT = Path(__file__).resolve().parent
 
@@ -27,4 +34,16 @@ def _link_collection_tree() -> Path:
 
 
 sys.path.insert(0, str(_link_collection_tree()))
-sys.path.insert(1, str(REPO_ROOT))
+
+
+@pytest.fixture(scope="session")
+def iam_server():
+    with FakeIam(SEEDS / "demo.json") as server:
+        yield server
+
+
+@pytest.fixture
+def iam(iam_server):
+    iam_server.reset()
+    iam_server.clear_faults()
+    return iam_server

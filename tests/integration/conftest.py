@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeiam.harness import SEEDS, FakeIam
+from tests.fakeiam.harness import FakeIam
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -108,19 +108,10 @@ def assert_no_secret_in(iam: FakeIam, text: str) -> None:
     assert not leaked, f"{len(leaked)} secret(s) leaked into the output"
 
 
-@pytest.fixture(scope="session")
-def iam_server():
+@pytest.fixture(scope="session", autouse=True)
+def installed_collection():
     assert (INSTALLED / "ansible_collections" / "keywarden" / "iam").is_dir(), (
         "the collection is not installed from its tarball; run the tests with `make integration`")
-    with FakeIam(SEEDS / "demo.json") as server:
-        yield server
-
-
-@pytest.fixture
-def iam(iam_server):
-    iam_server.reset()
-    iam_server.clear_faults()
-    return iam_server
 
 
 @pytest.fixture
