@@ -19,7 +19,8 @@ from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options 
     ACCESS_KEY_REQUIRED_IF,
     access_key_argument_spec,
 )
-from ansible_collections.keywarden.iam.plugins.plugin_utils._access_key_run import RunContext, run_access_key
+from ansible_collections.keywarden.iam.plugins.plugin_utils._access_key_run import run_access_key
+from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext
 from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import loader_vault_secrets
 
 

@@ -12,8 +12,6 @@ its permissions), then the plan is made, and only then is anything changed.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (
@@ -36,70 +34,30 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     plan_keys,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._results import keys_summary
-from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import AtomicWriteError, write_atomic
-from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import (
-    CredentialFileError,
-    VaultedCredentialFile,
-    vaulted_value,
-)
-from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import (
-    VaultSecretError,
-    choose_encrypt_secret,
-)
+from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import CredentialFileError
+from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext, SecretDestination
+from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import VaultSecretError
 
 _EXPECTED_FAILURES = (OptionError, ConnectionOptionsError, EndpointError, VaultSecretError, CredentialFileError,
                       PlanError)
 
 
-@dataclass(frozen=True)
-class RunContext:
-    """What the action plugin hands over from the play."""
+class _NewKeySink:
+    """Hands a new key's secret to the destination: the file, and the vaulted result if asked."""
 
-    vault_secrets: list
-    default_encrypt_identity: str | None
-    check_mode: bool
-    diff: bool
-    warn: Callable[[str], None]
-
-
-class _Sinks:
-    """Where a new secret goes: the vaulted file, and the vaulted result when asked.
-
-    Remembers the file's previous bytes (ciphertext) so that a new key that fails its check can
-    be undone completely: the file goes back to exactly what it was.
-    """
-
-    def __init__(self, store: VaultedCredentialFile | None, credentials_for: Callable[[str, str], Credentials],
-                 vault_for_result: tuple | None) -> None:
-        self._store = store
+    def __init__(self, destination: SecretDestination, credentials_for: Callable[[str, str], Credentials]) -> None:
+        self._destination = destination
         self._credentials_for = credentials_for
-        self._vault_for_result = vault_for_result
-        self._previous = _read_bytes(store.path) if store else None
-        self.file_changed = False
-        self.backup_file: str | None = None
         self.vaulted_secret: Any = None
 
     def store(self, new_key: NewAccessKey) -> None:
-        if self._vault_for_result:
-            encrypt_secret, decrypt_secrets = self._vault_for_result
-            self.vaulted_secret = vaulted_value(new_key.secret_access_key, encrypt_secret, decrypt_secrets)
-        if self._store:
-            written = self._store.write(self._credentials_for(new_key.key.access_key_id, new_key.secret_access_key))
-            self.file_changed = written.changed
-            self.backup_file = written.backup_file
+        if self._destination.return_secret:
+            self.vaulted_secret = self._destination.vaulted(new_key.secret_access_key)
+        self._destination.write(self._credentials_for(new_key.key.access_key_id, new_key.secret_access_key))
 
     def restore(self) -> None:
         self.vaulted_secret = None
-        if not self._store or not self.file_changed:
-            return
-        try:
-            if self._previous is None:
-                os.unlink(self._store.path)
-            else:
-                write_atomic(self._store.path, self._previous, mode=self._store.mode)
-        except (OSError, AtomicWriteError) as error:
-            raise CredentialFileError(f"could not put {self._store.path} back as it was: {error}") from None
-        self.file_changed = False
+        self._destination.restore()
 
 
 def run_access_key(params: dict, context: RunContext) -> dict:
@@ -117,18 +75,14 @@ def _run(params: dict, context: RunContext) -> dict:
     present = params["state"] == "present"
 
     # Preflight: nothing here talks to the cloud, so a mistake costs nothing.
-    wants_secret = present and (params["credentials_file"] or params["return_secret"])
-    encrypt_secret = None
-    if wants_secret:
-        encrypt_secret = choose_encrypt_secret(context.vault_secrets, vault_id=params["vault_id"],
-                                               default_encrypt_identity=context.default_encrypt_identity)
-    store = None
-    stored = None
-    if present and params["credentials_file"]:
-        store = VaultedCredentialFile(path=params["credentials_file"], fmt=params["credentials_format"],
-                                      encrypt_secret=encrypt_secret, vault_secrets=context.vault_secrets,
-                                      mode=mode, backup=params["backup"], vars_prefix=params["vars_prefix"])
-        stored = store.preflight()
+    destination = None
+    if present:
+        destination = SecretDestination.prepare(
+            context, credentials_file=params["credentials_file"], credentials_format=params["credentials_format"],
+            vars_prefix=params["vars_prefix"], mode=mode, backup=params["backup"], vault_id=params["vault_id"],
+            return_secret=params["return_secret"])
+    store = destination.store if destination else None
+    stored = destination.stored if destination else None
     settings = settings_from_params(params)
     for warning in settings.warnings:
         context.warn(warning)
@@ -147,7 +101,7 @@ def _run(params: dict, context: RunContext) -> dict:
     request = KeyRequest(
         state=params["state"], access_key_id=params["access_key_id"], status=params["status"],
         description=params["description"], rotate=params["rotate"], max_age_days=params["max_age"],
-        retire=params["old_key"], has_secret_destination=bool(wants_secret),
+        retire=params["old_key"], has_secret_destination=destination is not None,
     )
     plan = plan_keys(keys, request, now=now, auth_access_key_id=settings.auth_access_key,
                      stored_access_key_id=stored.access_key_id if stored else None)
@@ -158,8 +112,8 @@ def _run(params: dict, context: RunContext) -> dict:
 
     # A file that holds the right key in an outdated shape (another vars_prefix, say) is rewritten
     # from what it holds; a file that already matches is left alone, not even re-encrypted.
-    refresh = (store is not None and stored is not None and plan.kept_key_id == stored.access_key_id
-               and not store.is_current(credentials_for(stored.access_key_id, stored.secret_access_key)))
+    refresh = (destination is not None and stored is not None and plan.kept_key_id == stored.access_key_id
+               and not destination.is_current(credentials_for(stored.access_key_id, stored.secret_access_key)))
     result = {
         "changed": plan.changed or refresh,
         "user_id": user_id,
@@ -176,33 +130,33 @@ def _run(params: dict, context: RunContext) -> dict:
             result["diff"] = _diff(user_id, now, keys, predicted, store, stored_id, new_file_key)
         return result
 
-    vault_for_result = (encrypt_secret, context.vault_secrets) if params["return_secret"] else None
-    sinks = _Sinks(store, credentials_for, vault_for_result)
+    sink = _NewKeySink(destination, credentials_for) if destination else None
     verify = make_verifier(client, timeout=params["verify_timeout"]) if params["verify"] else None
     try:
-        outcome = execute_plan(client, user_id, keys, plan, sink=sinks, verify=verify)
+        outcome = execute_plan(client, user_id, keys, plan, sink=sink, verify=verify)
     except RunFailed as failure:
-        result.update(failed=True, msg=failure.message, changed=failure.outcome.changed or sinks.file_changed,
+        file_changed = bool(destination and destination.file_changed)
+        result.update(failed=True, msg=failure.message, changed=failure.outcome.changed or file_changed,
                       access_keys=keys_summary(failure.outcome.keys, now), **_ids(failure.outcome),
-                      credentials_file_changed=sinks.file_changed)
+                      credentials_file_changed=file_changed)
         if failure.cause is not None:
             result["error"] = failure.cause.details()
         return result
-    if refresh and store is not None and stored is not None:
-        written = store.write(credentials_for(stored.access_key_id, stored.secret_access_key))
-        sinks.file_changed, sinks.backup_file = written.changed, written.backup_file
-    result.update(access_keys=keys_summary(outcome.keys, now), credentials_file_changed=sinks.file_changed,
+    if refresh and destination is not None and stored is not None:
+        destination.write(credentials_for(stored.access_key_id, stored.secret_access_key))
+    file_changed = bool(destination and destination.file_changed)
+    result.update(access_keys=keys_summary(outcome.keys, now), credentials_file_changed=file_changed,
                   **_ids(outcome))
-    result["changed"] = outcome.changed or sinks.file_changed
-    if sinks.backup_file:
-        result["backup_file"] = sinks.backup_file
+    result["changed"] = outcome.changed or file_changed
+    if destination and destination.backup_file:
+        result["backup_file"] = destination.backup_file
     kept = outcome.new_key.key.access_key_id if outcome.new_key else plan.kept_key_id
     result["access_key_id"] = kept
     if context.diff:
-        file_key = kept if store is not None and sinks.file_changed else stored_id
+        file_key = kept if store is not None and file_changed else stored_id
         result["diff"] = _diff(user_id, now, keys, outcome.keys, store, stored_id, file_key)
-    if sinks.vaulted_secret is not None:
-        result["secret_access_key"] = sinks.vaulted_secret
+    if sink is not None and sink.vaulted_secret is not None:
+        result["secret_access_key"] = sink.vaulted_secret
     return result
 
 
@@ -235,10 +189,3 @@ def _diff(user_id: str, now, before_keys, after_keys, store, file_key_before, fi
     header = f"access keys of user {user_id}"
     return {"before": before, "after": after, "before_header": header, "after_header": header}
 
-
-def _read_bytes(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
