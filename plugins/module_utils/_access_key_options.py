@@ -15,6 +15,9 @@ from ansible_collections.keywarden.iam.plugins.module_utils._executor import DEF
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import RETIRE_CHOICES, RETIRE_DEACTIVATE, ROTATE_CHOICES
 
 MAX_DESCRIPTION_LENGTH = 255
+DEFAULT_MAX_WORKERS = 8
+MAX_WORKERS = 64
+USER_PLACEHOLDERS = ("{user_name}", "{user_id}")
 
 
 def access_key_argument_spec() -> dict:
@@ -22,6 +25,9 @@ def access_key_argument_spec() -> dict:
         **connection_argument_spec(),
         "user_id": {"type": "str"},
         "user_name": {"type": "str"},
+        "users": {"type": "list", "elements": "str"},
+        "user_ids": {"type": "list", "elements": "str"},
+        "max_workers": {"type": "int", "default": DEFAULT_MAX_WORKERS},
         "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
         "access_key_id": {"type": "str", "no_log": False},
         "status": {"type": "str", "choices": ["active", "inactive"]},
@@ -41,7 +47,8 @@ def access_key_argument_spec() -> dict:
     }
 
 
-ACCESS_KEY_MUTUALLY_EXCLUSIVE = [("user_id", "user_name")]
+ACCESS_KEY_MUTUALLY_EXCLUSIVE = [("user_id", "user_name", "users"), ("user_id", "user_name", "user_ids"),
+                                 ("access_key_id", "users"), ("access_key_id", "user_ids")]
 ACCESS_KEY_REQUIRED_IF = [("rotate", "when_older", ("max_age",))]
 
 
@@ -59,7 +66,31 @@ def check_access_key_options(params: dict) -> int:
         raise OptionError(f"max_age is in days and must be at least 1, not {max_age}.")
     if params.get("verify_timeout", 0) < 0:
         raise OptionError("verify_timeout must be 0 or more seconds.")
+    if not 1 <= params.get("max_workers", DEFAULT_MAX_WORKERS) <= MAX_WORKERS:
+        raise OptionError(f"max_workers must be between 1 and {MAX_WORKERS}.")
+    _check_batch_file(params)
     return parse_mode(params.get("mode"))
+
+
+def _check_batch_file(params: dict) -> None:
+    """In batch mode every user needs a file of their own, so the path must name the user."""
+    path = params.get("credentials_file")
+    if path is None or (params.get("users") is None and params.get("user_ids") is None):
+        return
+    if params.get("user_ids") and "{user_name}" in path:
+        raise OptionError("credentials_file uses {user_name}, but user_ids gives no names: use {user_id}.")
+    if not any(placeholder in path for placeholder in USER_PLACEHOLDERS):
+        raise OptionError(
+            "With users or user_ids, credentials_file must name each user's own file with {user_name} or "
+            "{user_id}, for example /srv/credentials/{user_name}.yml."
+        )
+
+
+def credentials_path_for(template: str | None, *, user_id: str, user_name: str | None) -> str | None:
+    """The credentials file of one user of a batch (only these two placeholders are replaced)."""
+    if template is None:
+        return None
+    return template.replace("{user_id}", user_id).replace("{user_name}", user_name or user_id)
 
 
 def parse_mode(value) -> int:

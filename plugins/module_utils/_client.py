@@ -61,6 +61,7 @@ class IamClient:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self._token_lock = threading.Lock()
+        self._discovery_lock = threading.Lock()
         self._domain_id = settings.domain_id
         self._token: str | None = None
         self._token_user_id: str | None = None
@@ -139,6 +140,11 @@ class IamClient:
 
     # ---- users and identity ------------------------------------------------------------------
 
+    def list_users(self) -> list[User]:
+        """Every IAM user of the account, in one request (needs the right to list users)."""
+        document = self._call("list the IAM users of the account", "GET", "/v3/users")
+        return [User.from_api(item) for item in document.get("users") or []]
+
     def find_user(self, name: str) -> User:
         document = self._call(f"find IAM user '{name}'", "GET", "/v3/users", query=[("name", name)])
         matches = [User.from_api(item) for item in document.get("users") or [] if item.get("name") == name]
@@ -169,18 +175,22 @@ class IamClient:
         return str(principal)
 
     def domain_id(self) -> str:
-        """The account (domain) id, learnt once from the API when the options did not give it."""
-        with self._lock:
-            if self._domain_id:
+        """The account (domain) id, learnt once from the API when the options did not give it.
+
+        Threads of a batch wait for the first one's look-up instead of each making their own.
+        """
+        with self._discovery_lock:
+            with self._lock:
+                if self._domain_id:
+                    return self._domain_id
+            document = self._call("find the account (domain) id", "GET", "/v3/auth/domains", with_domain=False)
+            domains = document.get("domains") or []
+            if not domains:
+                raise errors.failure("find the account (domain) id", "the IAM API listed no account; set domain_id",
+                                     errors.BadRequest)
+            with self._lock:
+                self._domain_id = str(domains[0]["id"])
                 return self._domain_id
-        document = self._call("find the account (domain) id", "GET", "/v3/auth/domains", with_domain=False)
-        domains = document.get("domains") or []
-        if not domains:
-            raise errors.failure("find the account (domain) id", "the IAM API listed no account; set domain_id",
-                                 errors.BadRequest)
-        with self._lock:
-            self._domain_id = str(domains[0]["id"])
-            return self._domain_id
 
     # ---- temporary access keys ---------------------------------------------------------------
 
@@ -195,6 +205,11 @@ class IamClient:
     ) -> TemporaryKey:
         """A temporary AK/SK with a security token, for the caller (token) or an agency (assume_role).
 
+        The token method derives the key from an IAM token, so it always sends X-Auth-Token (and
+        needs password auth). The reference says assume_role needs a token with Agent Operator
+        rights; whether IAM also takes it signed with AK/SK is unconfirmed, so tolerate either:
+        a client that has a key (permanent or temporary) signs, one that has a password sends
+        its token.
         Retrying is safe here: a lost answer only leaves an unused temporary key to expire.
         """
         identity: dict[str, Any]
@@ -211,7 +226,7 @@ class IamClient:
         if policy:
             identity["policy"] = policy
         document = self._call(what, "POST", SECURITY_TOKENS_PATH, body={"auth": {"identity": identity}},
-                              expect=(201,), need_token=True)
+                              expect=(201,), need_token=not agency_name)
         return TemporaryKey.from_api(document["credential"])
 
     # ---- the request machinery ---------------------------------------------------------------

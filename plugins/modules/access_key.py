@@ -37,6 +37,28 @@ options:
       - The name of the IAM user whose keys to manage, looked up with one request that needs the right to list
         users. Mutually exclusive with O(user_id).
     type: str
+  users:
+    description:
+      - Batch mode. The names of many IAM users whose keys to manage in one task, concurrently (see O(max_workers)),
+        each with the same safety order as a single user. Names are resolved with one listing of the account's users.
+      - A user that fails is reported in RV(results) without stopping the others; the task then fails at the end,
+        with a summary.
+      - O(credentials_file) must then name each user's own file with C({user_name}) or C({user_id}), which the module
+        replaces (Ansible leaves these single braces alone).
+      - Mutually exclusive with O(user_id), O(user_name) and O(access_key_id).
+    type: list
+    elements: str
+  user_ids:
+    description:
+      - Batch mode, like O(users), by user ID (no listing needed). Both may be given together.
+    type: list
+    elements: str
+  max_workers:
+    description:
+      - In batch mode, how many users are handled at once (1 to 64). All share one connection setup and one
+        throttle gate, so when the API throttles one of them (HTTP 429), all of them back off.
+    type: int
+    default: 8
   state:
     description:
       - V(present) makes sure the key (or the user's key in O(credentials_file)) exists, creating or rotating one
@@ -213,6 +235,15 @@ EXAMPLES = r"""
   loop: [alice, bob, carol]
   run_once: true
 
+- name: An administrator rotates a whole team in one task, concurrently, one vaulted host_vars file each
+  keywarden.iam.access_key:
+    users: "{{ groups['developers'] }}"
+    rotate: when_older
+    max_age: 90
+    credentials_file: "{{ inventory_dir }}/host_vars/{user_name}/iam_credentials.yml"
+  run_once: true
+  register: team
+
 - name: Disable one key, then delete it
   keywarden.iam.access_key:
     user_name: alice
@@ -313,6 +344,19 @@ secret_access_key:
   description: The new key's secret, vault-encrypted; only with O(return_secret=true) and when a key was created.
   returned: when requested and a key was created
   type: str
+results:
+  description:
+    - In batch mode, one result per user, in the order given, each with RV(user_id), C(user_name) and the fields a
+      single-user run returns (or C(failed) and C(msg)).
+  returned: in batch mode
+  type: list
+  elements: dict
+summary:
+  description: In batch mode, the counts of users handled, changed and failed, and of keys created, deleted,
+    deactivated and activated.
+  returned: in batch mode
+  type: dict
+  sample: {"users": 3, "changed": 2, "failed": 0, "created": 2, "deleted": 1, "deactivated": 2, "activated": 0}
 error:
   description: Details of the IAM API error that failed the task.
   returned: on an API failure
