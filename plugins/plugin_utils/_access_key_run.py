@@ -143,7 +143,7 @@ def _batch_users(client: IamClient, names: List[str], ids: List[str]) -> List[Tu
     """
     pairs: List[Tuple[Optional[str], Optional[str]]] = [(user_id, None) for user_id in ids]
     if names:
-        by_name = {user.name: user.user_id for user in client.list_users()}
+        by_name = {str(user.get("name")): str(user["id"]) for user in client.list_users()}
         pairs += [(by_name.get(name), name) for name in names]
     return pairs
 

@@ -53,7 +53,8 @@ class Workdir:
         self.runs = 0
 
     def run(self, playbook: str = "access_key.yml", *, check: bool = False, diff: bool = True,
-            vault_args: list | None = None, env: dict | None = None, **extra_vars) -> PlaybookRun:
+            vault_args: list | None = None, env: dict | None = None, inventory: Path | None = None,
+            **extra_vars) -> PlaybookRun:
         self.runs += 1
         run_dir = self.path / f"run{self.runs}"
         run_dir.mkdir()
@@ -64,6 +65,8 @@ class Workdir:
         log_file = run_dir / "ansible.log"
         command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-vvvv", "-e", f"@{vars_file}"]
         command += vault_args if vault_args is not None else ["--vault-password-file", str(self.vault_password_file)]
+        if inventory is not None:
+            command += ["-i", str(inventory)]
         if check:
             command.append("--check")
         if diff:
