@@ -22,12 +22,16 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 # The vendor SDK only has to be importable by the tests and the local server.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv install test unit integration sanity demo server changelog clean
+.PHONY: help venv install test unit integration sanity demo bench server changelog clean
 
 help:
 	@echo "make demo   - rotate keys against the local IAM-compatible server (does all set-up)"
 	@echo "make test   - unit, integration and ansible-test sanity tests (does all set-up)"
+	@echo "make bench  - measure batch and loop runs for 1, 100 and 1,000 users (writes docs/benchmarks.md)"
 	@echo "make server - start the local IAM-compatible server in the foreground"
+	@echo "make docs   - the documentation site into .build/docs/html (docs-screenshots: pictures of it)"
+	@echo "make lint   - ruff, mypy, ansible-lint (and ee-check: the execution-environment files)"
+	@echo "make release - the Galaxy tarball into .build/release (release-check: install it alone, run the demo)"
 	@echo "make clean  - remove .venv and .build"
 
 venv: $(INSTALLED)
@@ -50,8 +54,26 @@ test: unit integration sanity
 unit: $(INSTALLED)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/unit
 
-integration: install
+integration: install chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests/integration
+
+# Headless Chromium renders the HTML compliance report in the integration tests and for the docs:
+# Debian's package, installed only when missing (the machines run as root; otherwise install it
+# yourself, or point CHROMIUM at another build).
+.PHONY: chromium screenshots
+CHROMIUM ?= chromium
+export KEYWARDEN_CHROMIUM := $(CHROMIUM)
+
+chromium:
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium package"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@$(CHROMIUM) --version
+
+# docs/images/compliance-report.png, taken by the integration test that checks the HTML report.
+screenshots: install chromium
+	KEYWARDEN_SCREENSHOT_DIR=$(CURDIR)/docs/images $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/integration/test_compliance_report.py -k html_report_in_chromium
 
 $(SANITY_INSTALLED): requirements-dev.txt
 	$(PYTHON) -m venv $(SANITY_VENV)
@@ -64,11 +86,71 @@ sanity: $(SANITY_INSTALLED)
 demo: install
 	$(BIN)/python demo/run.py
 
+# Measurements, not tests: rotation, no-op and info for 1, 100 and 1,000 users at 50 ms latency.
+bench: $(INSTALLED)
+	$(BIN)/python tests/bench/bench.py --sizes 1,100,1000 --latency-ms 50 --output docs/benchmarks.md
+
 server: $(INSTALLED)
 	$(BIN)/python tests/fakeiam/server.py --seed tests/fakeiam/seeds/demo.json --port 8443
 
+# Lint the fragments and regenerate CHANGELOG.rst as the changelog of galaxy.yml's version (a
+# preview until that version is released with changelog-release). See tools/changelog.sh.
 changelog: $(INSTALLED)
-	$(BIN)/antsibull-changelog lint
+	tools/changelog.sh $(BIN)
+
+# Cutting a release: record galaxy.yml's version in changelogs/changelog.yaml (this consumes
+# the fragments), then `make release`.
+changelog-release: $(INSTALLED)
+	$(BIN)/antsibull-changelog release --version $(VERSION)
+
+# --- Documentation site, lint, execution environment, release artifact -----------------------
+# Each tool set has a pinned virtual environment of its own under .build, apart from the test
+# tools in .venv: requirements-docs.txt (antsibull-docs, Sphinx) and requirements-lint.txt
+# (ruff, mypy, ansible-lint, ansible-builder).
+.PHONY: docs docs-screenshots lint ee-check release release-check changelog-release
+DOCS_VENV := $(BUILD)/docs-venv
+DOCS_INSTALLED := $(DOCS_VENV)/.requirements-installed
+LINT_VENV := $(BUILD)/lint-venv
+LINT_INSTALLED := $(LINT_VENV)/.requirements-installed
+RELEASE_DIR := $(BUILD)/release
+RELEASE_TARBALL := $(RELEASE_DIR)/keywarden-iam-$(VERSION).tar.gz
+
+$(DOCS_INSTALLED): requirements-docs.txt
+	$(PYTHON) -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet -r requirements-docs.txt
+	touch $@
+
+$(LINT_INSTALLED): requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet -r requirements-lint.txt
+	touch $@
+
+# The documentation site, offline, into .build/docs/html: a page for every module, role and
+# plugin of the installed tarball, and the guides of docs/docsite/rst.
+docs: install $(DOCS_INSTALLED)
+	tools/docs-build.sh $(DOCS_VENV)
+
+# Pictures of the built site (front page, access_key module page) into docs/images/.
+docs-screenshots: docs chromium
+	tools/docs-screenshots.sh $(BUILD)/docs/html $(CHROMIUM)
+
+# ruff + mypy on plugins/, ansible-lint (production profile) on roles and example playbooks.
+lint: install $(LINT_INSTALLED)
+	tools/lint.sh $(LINT_VENV)
+
+# meta/execution-environment.yml (no dependency beyond ansible-core) and the ansible-builder example.
+ee-check: install $(LINT_INSTALLED)
+	tools/ee-check.sh $(LINT_VENV)
+
+# The Galaxy artifact, with an up-to-date CHANGELOG.rst, into .build/release.
+release: changelog
+	rm -rf $(RELEASE_DIR)
+	$(BIN)/ansible-galaxy collection build --output-path $(RELEASE_DIR) --force
+	@echo "release artifact: $(RELEASE_TARBALL)"
+
+# Install that artifact alone into an empty collections path and run the demo from it.
+release-check: release
+	tools/release-check.sh $(RELEASE_TARBALL) $(VENV)
 
 clean:
 	rm -rf $(VENV) $(BUILD)

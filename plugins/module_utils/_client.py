@@ -28,7 +28,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._headers import find
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, NewAccessKey, TemporaryKey, User
 from ansible_collections.keywarden.iam.plugins.module_utils._retry import RetryPolicy, ThrottleGate
 from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey, sign
-from ansible_collections.keywarden.iam.plugins.module_utils._transport import ConnectionProblem, HttpResponse, send
+from ansible_collections.keywarden.iam.plugins.module_utils._transport import ConnectionProblem, HttpResponse, HttpTransport
 
 CREDENTIALS_PATH = "/v3.0/OS-CREDENTIAL/credentials"
 SECURITY_TOKENS_PATH = "/v3.0/OS-CREDENTIAL/securitytokens"
@@ -53,8 +53,11 @@ class IamClient:
         gate: ThrottleGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        transport: HttpTransport | None = None,
     ) -> None:
         self.settings = settings
+        self._transport = transport or HttpTransport(timeout=settings.timeout, validate_certs=settings.validate_certs,
+                                                     ca_path=settings.ca_path)
         self._policy = RetryPolicy(retries=settings.retries)
         self._gate = gate or ThrottleGate(sleep=sleep)
         self._sleep = sleep
@@ -82,10 +85,10 @@ class IamClient:
     def with_signing_key(self, key: SigningKey) -> IamClient:
         """A client for the same endpoint and account that signs with ``key`` (a new key, say).
 
-        It shares the throttle gate, so a throttled API slows both down.
+        It shares the throttle gate (a throttled API slows both down) and the transport.
         """
         settings = replace(self.settings, signing_key=key, password_auth=None, domain_id=self.domain_id())
-        return IamClient(settings, gate=self._gate, sleep=self._sleep, rng=self._rng)
+        return IamClient(settings, gate=self._gate, sleep=self._sleep, rng=self._rng, transport=self._transport)
 
     # ---- permanent access keys -------------------------------------------------------------
 
@@ -284,8 +287,7 @@ class IamClient:
             self._gate.wait()
             url, headers = prepare()
             try:
-                response = send(method, url, headers, payload, timeout=self.settings.timeout,
-                                validate_certs=self.settings.validate_certs, ca_path=self.settings.ca_path)
+                response = self._transport.send(method, url, headers, payload)
             except ConnectionProblem as problem:
                 if retry == RETRY_UNSENT and problem.may_have_arrived:
                     raise errors.failure(operation, f"the connection failed after the request was sent "

@@ -12,10 +12,11 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
 
-from ansible.module_utils.urls import open_url
+from ansible.module_utils.urls import Request, make_context
 
 
 @dataclass(frozen=True)
@@ -40,41 +41,55 @@ class ConnectionProblem(Exception):
         self.may_have_arrived = may_have_arrived
 
 
-def send(
-    method: str,
-    url: str,
-    headers: dict,
-    body: bytes,
-    *,
-    timeout: float,
-    validate_certs: bool,
-    ca_path: str | None,
-) -> HttpResponse:
-    """Send one request; any HTTP status is a response, only a missing answer raises."""
-    try:
-        response = open_url(
-            url,
-            data=body or None,
-            headers=headers,
-            method=method,
-            timeout=timeout,
-            validate_certs=validate_certs,
-            ca_path=ca_path,
-            # A redirect would change the path that was signed, and .netrc could add
-            # credentials we did not choose: neither belongs in a signed API call.
-            follow_redirects="none",
-            use_netrc=False,
-            http_agent="keywarden.iam",
-        )
-        with response:
-            return HttpResponse(response.status, dict(response.headers.items()), response.read())
-    except HTTPError as error:
-        with error:
-            return HttpResponse(error.code, dict(error.headers.items()) if error.headers else {}, error.read() or b"")
-    except URLError as error:
-        raise _classify(error.reason) from None
-    except (OSError, http.client.HTTPException) as error:
-        raise _classify(error) from None
+class HttpTransport:
+    """Sends requests for one client: the same TLS settings, and one TLS context for all of them.
+
+    ``open_url`` would build a new SSL context for every request, loading the system's CA store
+    each time (tens of milliseconds, holding the GIL): a batch of threads would queue behind it.
+    The context is built once, on first use, and shared; SSL contexts are safe to share.
+    """
+
+    def __init__(self, *, timeout: float, validate_certs: bool, ca_path: str | None) -> None:
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self._context: ssl.SSLContext | None = None
+        self._lock = threading.Lock()
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                self._context = make_context(cafile=self.ca_path, validate_certs=self.validate_certs)
+            return self._context
+
+    def send(self, method: str, url: str, headers: dict, body: bytes) -> HttpResponse:
+        """Send one request; any HTTP status is a response, only a missing answer raises."""
+        try:
+            response = Request().open(
+                method,
+                url,
+                data=body or None,
+                headers=headers,
+                timeout=self.timeout,
+                validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
+                context=self._ssl_context(),
+                # A redirect would change the path that was signed, and .netrc could add
+                # credentials we did not choose: neither belongs in a signed API call.
+                follow_redirects="none",
+                use_netrc=False,
+                http_agent="keywarden.iam",
+            )
+            with response:
+                return HttpResponse(response.status, dict(response.headers.items()), response.read())
+        except HTTPError as error:
+            with error:
+                return HttpResponse(error.code, dict(error.headers.items()) if error.headers else {},
+                                    error.read() or b"")
+        except URLError as error:
+            raise _classify(error.reason) from None
+        except (OSError, http.client.HTTPException) as error:
+            raise _classify(error) from None
 
 
 def _classify(reason: object) -> ConnectionProblem:
