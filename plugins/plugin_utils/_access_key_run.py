@@ -108,8 +108,12 @@ def _run_single(task: _Task) -> dict:
     params = task.params
     # Preflight: nothing here talks to the cloud, so a mistake costs nothing.
     destination = _destination(task, params["credentials_file"])
-    user_id = resolve_user_id(task.client, user_id=params["user_id"], user_name=params["user_name"])
-    return _manage_user(task, user_id, params["user_name"], destination)
+    try:
+        user_id = resolve_user_id(task.client, user_id=params["user_id"], user_name=params["user_name"])
+        return _manage_user(task, user_id, params["user_name"], destination)
+    finally:
+        if destination:
+            destination.close()
 
 
 def _run_batch(task: _Task) -> dict:
@@ -156,7 +160,11 @@ def _one_of_many(task: _Task, user_id: Optional[str], user_name: Optional[str]) 
             raise PlanError(f"No IAM user is named '{user_name}' in this account.")
         path = credentials_path_for(task.params["credentials_file"], user_id=user_id, user_name=user_name)
         destination = _destination(task, path)
-        return {**who, **_manage_user(task, user_id, user_name, destination)}
+        try:
+            return {**who, **_manage_user(task, user_id, user_name, destination)}
+        finally:
+            if destination:
+                destination.close()
     except _EXPECTED_FAILURES as error:
         return {**who, "failed": True, "changed": False, "msg": str(error)}
     except IamError as error:

@@ -7,8 +7,9 @@ Private to the keywarden.iam collection: the interface may change without notice
 
 Shared by every action that obtains a secret (permanent or temporary keys). ``prepare`` does
 the whole preflight before any API call: it chooses the vault secret the way ansible-vault
-does, checks that the file can be written, and reads what it holds now. The destination also
-remembers the file's previous bytes, so that ``restore`` can put it back exactly.
+does, checks that the file can be written, locks it against other runs (until ``close``), and
+reads what it holds now. The destination also remembers the file's previous bytes, so that
+``restore`` can put it back exactly.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
-from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import AtomicWriteError, write_atomic
+from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
+    AtomicWriteError,
+    check_writable,
+    write_atomic,
+)
 from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import (
     CredentialFileError,
     VaultedCredentialFile,
     vaulted_value,
 )
+from ansible_collections.keywarden.iam.plugins.plugin_utils._file_lock import FileLock, FileLockTimeout
 from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import choose_encrypt_secret
 
 
@@ -45,11 +51,46 @@ class SecretDestination:
         self.return_secret = return_secret
         self._encrypt_secret = encrypt_secret
         self._vault_secrets = vault_secrets
-        self._previous = _read_bytes(store.path) if store else None
+        self._lock: FileLock | None = None
+        self._previous: bytes | None = None
         # What the file holds before the run (None: no file, or no file asked for).
-        self.stored: Credentials | None = store.preflight() if store else None
+        self.stored: Credentials | None = None
         self.file_changed = False
         self.backup_file: str | None = None
+        if store:
+            self._lock_and_read(store)
+
+    def _lock_and_read(self, store: VaultedCredentialFile) -> None:
+        """Hold the file's lock from this first read until ``close``, so no other run writes in between."""
+        try:
+            check_writable(store.path)
+        except AtomicWriteError as error:
+            raise CredentialFileError(str(error)) from None
+        self._lock = FileLock(store.path)
+        try:
+            self._lock.acquire()
+        except FileLockTimeout as error:
+            raise CredentialFileError(str(error)) from None
+        except OSError as error:
+            raise CredentialFileError(f"Cannot lock {store.path}: {error.strerror}") from None
+        try:
+            self._previous = _read_bytes(store.path)
+            self.stored = store.preflight()
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let other runs at the file again."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> SecretDestination:
+        return self
+
+    def __exit__(self, *_exc_info) -> None:
+        self.close()
 
     @classmethod
     def prepare(cls, context: RunContext, *, credentials_file: str | None, credentials_format: str,

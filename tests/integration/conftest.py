@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,12 +52,14 @@ class Workdir:
         self.vault_password_file = path / "vault-password"
         self.vault_password_file.write_text(VAULT_PASSWORD + "\n")
         self.runs = 0
+        self._runs_lock = threading.Lock()
 
     def run(self, playbook: str = "access_key.yml", *, check: bool = False, diff: bool = True,
             vault_args: list | None = None, env: dict | None = None, inventory: Path | None = None,
             **extra_vars) -> PlaybookRun:
-        self.runs += 1
-        run_dir = self.path / f"run{self.runs}"
+        with self._runs_lock:  # tests may start runs from several threads at once
+            self.runs += 1
+            run_dir = self.path / f"run{self.runs}"
         run_dir.mkdir()
         variables = {"iam_url": self.iam.url, **extra_vars}
         vars_file = run_dir / "vars.json"

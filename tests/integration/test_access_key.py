@@ -214,7 +214,7 @@ def test_file_write_failure_deletes_the_new_key(workdir, iam):
     message = run.result()["msg"]
     assert "No space left on device" in message and "was deleted again" in message
     assert set(server_keys(iam, "bob")) == before
-    assert not creds.exists() and not list(workdir.path.glob("bob.yml.*"))  # no temp file left behind
+    assert not creds.exists() and not list(workdir.path.glob(".bob.yml.*.tmp"))  # no temp file left behind
     assert rotate_bob(workdir, creds).rc == 0
 
 
