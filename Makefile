@@ -22,11 +22,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLLECTIONS)
 # The vendor SDK only has to be importable by the tests and the local server.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv install test unit integration sanity demo bench server changelog clean
+.PHONY: help venv install test unit integration sanity demo bench chaos server changelog clean
 
 help:
 	@echo "make demo   - rotate keys against the local IAM-compatible server (does all set-up)"
 	@echo "make test   - unit, integration and ansible-test sanity tests (does all set-up)"
+	@echo "make chaos  - 300 rotations with random faults; checks that nothing is ever lost"
 	@echo "make bench  - measure batch and loop runs for 1, 100 and 1,000 users (writes docs/benchmarks.md)"
 	@echo "make server - start the local IAM-compatible server in the foreground"
 	@echo "make docs   - the documentation site into .build/docs/html (docs-screenshots: pictures of it)"
@@ -85,6 +86,11 @@ sanity: $(SANITY_INSTALLED)
 
 demo: install
 	$(BIN)/python demo/run.py
+
+# The long fault campaign (make test runs a short one): 300 rotations with random faults.
+chaos: $(INSTALLED)
+	KEYWARDEN_CHAOS_RUNS=$${KEYWARDEN_CHAOS_RUNS:-300} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+	  tests/unit/chaos/test_campaign.py
 
 # Measurements, not tests: rotation, no-op and info for 1, 100 and 1,000 users at 50 ms latency.
 bench: $(INSTALLED)
