@@ -72,7 +72,9 @@ class SecretDestination:
         except FileLockTimeout as error:
             raise CredentialFileError(str(error)) from None
         except OSError as error:
-            raise CredentialFileError(f"Cannot lock {store.path}: {error.strerror}") from None
+            raise CredentialFileError(
+                f"Cannot write {store.path}: its lock file {self._lock.path} could not be created ({error.strerror}); "
+                "choose a directory this user can write for credentials_file.") from None
         try:
             self._previous = _read_bytes(store.path)
             self.stored = store.preflight()

@@ -78,10 +78,14 @@ class Workdir:
             key: value for key, value in os.environ.items()
             if not key.startswith(("HUAWEICLOUD_SDK_", "HW_", "OS_", "ANSIBLE_"))
         }
+        temp_dirs = [run_dir / "tmp", run_dir / "ansible-tmp"]
+        for directory in temp_dirs:
+            directory.mkdir()
         environment.update({
             "ANSIBLE_COLLECTIONS_PATH": str(INSTALLED),
             "ANSIBLE_HOME": str(self.path / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(self.path / "ansible-tmp"),
+            "TMPDIR": str(temp_dirs[0]),
+            "ANSIBLE_LOCAL_TEMP": str(temp_dirs[1]),
             "ANSIBLE_LOG_PATH": str(log_file),
             "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
             "ANSIBLE_CALLBACKS_ENABLED": "record_results",
@@ -98,6 +102,7 @@ class Workdir:
         results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
         log = log_file.read_text() if log_file.exists() else ""
         assert_no_secret_in(self.iam, output + log + (results_file.read_text() if results_file.exists() else ""))
+        assert_no_temp_files_left(temp_dirs)
         return PlaybookRun(completed.returncode, output, results)
 
     def decrypt(self, path: Path) -> str:
@@ -112,6 +117,12 @@ def assert_no_secret_in(iam: FakeIam, text: str) -> None:
     secrets = set(iam.issued_secrets()) | {VAULT_PASSWORD}
     leaked = sorted(secret for secret in secrets if secret and secret in text)
     assert not leaked, f"{len(leaked)} secret(s) leaked into the output"
+
+
+def assert_no_temp_files_left(directories: list) -> None:
+    """The run's temporary directories are empty again: no temp file, plaintext or not, stays."""
+    left = [str(path) for directory in directories for path in directory.rglob("*") if path.is_file()]
+    assert not left, f"temporary files left behind: {left}"
 
 
 @pytest.fixture(scope="session", autouse=True)
