@@ -66,6 +66,7 @@ class Workdir:
         vars_file.write_text(json.dumps(variables))
         results_file = run_dir / "results.jsonl"
         log_file = run_dir / "ansible.log"
+        # A bare name is one of the test playbooks; a path (the demo's, say) is taken as given.
         command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-vvvv", "-e", f"@{vars_file}"]
         command += vault_args if vault_args is not None else ["--vault-password-file", str(self.vault_password_file)]
         if inventory is not None:
