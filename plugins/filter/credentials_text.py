@@ -12,7 +12,8 @@ author:
 description:
   - Renders an access key in the format that a consumer reads, the same way M(keywarden.iam.access_key) writes its
     vaulted files. Used by the role C(keywarden.iam.fleet_credentials) to deliver credentials to hosts.
-  - The result holds the secret in plain text. Only use it in a task with C(no_log: true) and C(diff: false).
+  - The result holds the secret in plain text. Only use it in a task that sets C(no_log) to true and C(diff) to
+    false.
 options:
   _input:
     description:

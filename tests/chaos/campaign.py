@@ -151,4 +151,3 @@ def campaign(runs: int, seed: int, *, fault_rate: float = 0.35, write_failure_ra
             problems += check(iam, user, path, {key["access"] for key in iam.keys_of(user)}, held(path))
             report.violations += [f"run {number}: {problem}" for problem in problems]
     return report
-
