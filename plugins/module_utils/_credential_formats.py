@@ -567,11 +567,44 @@ def _parse_obsutil(text: str) -> Credentials | None:
     return _build(values, fmt="obsutil", ak_name="ak", sk_name="sk")
 
 
+_EXPIRY_COMMENT = "# expires_at: "
+
+
+def _with_expiry_comment(fmt: str, codec: _Codec) -> _Codec:
+    """``codec`` that also keeps a temporary key's expiry, in a comment line.
+
+    The SDK profile, env files and obsutil have no field for it, and their readers skip comment
+    lines, so the expiry rides along where it disturbs no consumer; without it a temporary key
+    in these formats could not be judged still valid and would be fetched anew on every run.
+    """
+
+    def render_with_expiry(creds: Credentials) -> str:
+        text = codec.render(creds)
+        if creds.expires_at is None:
+            return text
+        _check_printable(fmt, "expires_at", creds.expires_at)
+        return f"{_EXPIRY_COMMENT}{creds.expires_at}\n{text}"
+
+    def parse_with_expiry(text: str) -> Credentials | None:
+        creds = codec.parse(text)
+        if creds is None:
+            return None
+        for line in text.splitlines():
+            if line.startswith(_EXPIRY_COMMENT):
+                return replace(creds, expires_at=line[len(_EXPIRY_COMMENT):])
+        return creds
+
+    return _Codec(codec.fields | {"expires_at"}, render_with_expiry, parse_with_expiry)
+
+
 _CODECS = {
     "csv": _Codec(
         fields=frozenset(("access_key_id", "secret_access_key", "user_name")), render=_render_csv, parse=_parse_csv
     ),
-    "env": _Codec(fields=frozenset(attr for attr, _name in _ENV_KEYS), render=_render_env, parse=_parse_env),
-    "sdk_profile": _Codec(fields=frozenset(_PROFILE_ATTRS.values()), render=_render_sdk_profile, parse=_parse_sdk_profile),
-    "obsutil": _Codec(fields=frozenset(attr for attr, _key in _OBSUTIL_KEYS), render=_render_obsutil, parse=_parse_obsutil),
+    "env": _with_expiry_comment("env", _Codec(
+        fields=frozenset(attr for attr, _name in _ENV_KEYS), render=_render_env, parse=_parse_env)),
+    "sdk_profile": _with_expiry_comment("sdk_profile", _Codec(
+        fields=frozenset(_PROFILE_ATTRS.values()), render=_render_sdk_profile, parse=_parse_sdk_profile)),
+    "obsutil": _with_expiry_comment("obsutil", _Codec(
+        fields=frozenset(attr for attr, _key in _OBSUTIL_KEYS), render=_render_obsutil, parse=_parse_obsutil)),
 }

@@ -140,9 +140,6 @@ def _assess(destination: SecretDestination, stored: Credentials | None, request:
     if stored is None:
         return Assessment(f"{store.path} holds no credentials yet")
     fields = format_fields(store.fmt)
-    if "expires_at" not in fields:
-        return Assessment(f"the {store.fmt} format cannot record when credentials expire, so they are renewed "
-                          "on every run (the yaml format keeps them while they are valid)")
     expires = _timestamp(stored.expires_at)
     if expires is None:
         return Assessment(f"{store.path} does not say when its credentials expire")

@@ -309,6 +309,7 @@ def test_env_quotes_only_when_needed() -> None:
 
 def test_sdk_profile_layout() -> None:
     assert render("sdk_profile", FULL) == (
+        f"# expires_at: {FULL.expires_at}\n"
         "[basic]\n"
         "ak = AKEXAMPLE\n"
         f"sk = {SECRET}\n"
@@ -326,6 +327,7 @@ def test_sdk_profile_layout() -> None:
 
 def test_obsutil_layout() -> None:
     assert render("obsutil", FULL) == (
+        f"# expires_at: {FULL.expires_at}\n"
         f"ak=AKEXAMPLE\nsk={SECRET}\ntoken={TOKEN}\nendpoint=https://obs.eu-de.otc.t-systems.com\n"
     )
 

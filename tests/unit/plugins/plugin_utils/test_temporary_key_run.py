@@ -193,13 +193,15 @@ def test_a_revoked_key_is_renewed(iam, tmp_path):
     assert result["renewed"] is True and "no longer accepts" in result["reason"]
 
 
-def test_formats_without_an_expiry_renew_on_every_run(iam, tmp_path):
-    path = tmp_path / "session.profile"
-    assert run(iam, credentials_file=str(path), credentials_format="sdk_profile", **ADMIN_PASSWORD)["renewed"]
-    first = held(path, "sdk_profile")
-    again = run(iam, credentials_file=str(path), credentials_format="sdk_profile", **ADMIN_PASSWORD)
-    assert again["renewed"] is True and "cannot record when credentials expire" in again["reason"]
-    assert held(path, "sdk_profile").access_key_id not in (first.access_key_id, None)
+@pytest.mark.parametrize("fmt", ["env", "sdk_profile", "obsutil"])
+def test_formats_keep_the_expiry_in_a_comment_and_the_key_while_valid(iam, tmp_path, fmt):
+    path = tmp_path / f"session.{fmt}"
+    assert run(iam, credentials_file=str(path), credentials_format=fmt, **ADMIN_PASSWORD)["renewed"]
+    first = held(path, fmt)
+    assert first.expires_at
+    again = run(iam, credentials_file=str(path), credentials_format=fmt, **ADMIN_PASSWORD)
+    assert again["renewed"] is False and again["changed"] is False
+    assert held(path, fmt) == first
 
 
 def test_check_mode_predicts_without_fetching_or_writing(iam, tmp_path):
