@@ -6,13 +6,20 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: access_key_info
-short_description: List an IAM user's permanent access keys on Huawei Cloud or T Cloud Public
+short_description: List IAM users' permanent access keys on Huawei Cloud or T Cloud Public
 version_added: 0.1.0
 description:
-  - Lists the permanent access keys (AK/SK) of one IAM user, oldest first, with their status, creation time,
-    age and description. Secrets are never returned, since the cloud shows a secret key only once, when it is
-    created.
-  - Without O(user_id) or O(user_name), lists the keys of the calling user.
+  - Lists the permanent access keys (AK/SK) of one IAM user, of a list of users, or of every user of the account,
+    oldest first, with their status, creation time, last use, age, days since last use and description. Secrets
+    are never returned, since the cloud shows a secret key only once, when it is created.
+  - Without O(user_id), O(user_name), O(users), O(user_ids) or O(all_users), lists the keys of the calling user.
+  - The last use of a key is only returned by the API's single-key call, so O(last_used=true) costs one extra request
+    per key. Many users are read at once, at most O(max_workers) at a time, sharing one back-off when the API
+    throttles.
+  - A user whose keys cannot be read (no permission, no such user) is reported in RV(failures) and the others are
+    still listed. The task fails only when no user could be read.
+  - Ages are measured against the IAM service's clock (the C(Date) header of its answers), the clock that stamped
+    the keys.
 author:
   - keywarden.iam contributors (@keywarden)
 options:
@@ -20,18 +27,72 @@ options:
     description:
       - The ID of the IAM user whose keys to list. Managing another user's keys needs the Security Administrator
         role or the C(iam:credentials:listCredentials) action.
+      - Mutually exclusive with O(user_name), O(users), O(user_ids) and O(all_users).
     type: str
   user_name:
     description:
       - The name of the IAM user whose keys to list; looked up with one extra request that needs the right to list
-        users. Mutually exclusive with O(user_id).
+        users. Mutually exclusive with O(user_id), O(users), O(user_ids) and O(all_users).
     type: str
+  users:
+    description:
+      - The names of several users whose keys to list, resolved with one listing of the account's users (which needs
+        the right to list users). May be given together with O(user_ids).
+      - Mutually exclusive with O(user_id) and O(user_name).
+    type: list
+    elements: str
+    version_added: 0.1.0
+  user_ids:
+    description:
+      - The IDs of several users whose keys to list, taken as given (no listing needed). May be given together with
+        O(users).
+      - Mutually exclusive with O(user_id) and O(user_name).
+    type: list
+    elements: str
+    version_added: 0.1.0
+  all_users:
+    description:
+      - List the keys of every user of the account. Needs the right to list users (Security Administrator or
+        C(iam:users:listUsers)); the task fails when the user list cannot be read.
+      - Cannot be V(true) together with O(user_id), O(user_name), O(users) or O(user_ids).
+    type: bool
+    default: false
+    version_added: 0.1.0
+  last_used:
+    description:
+      - Read each key's last use (one request per key). Without it RV(access_keys[].last_used),
+        RV(access_keys[].days_since_last_use) and RV(access_keys[].never_used) are V(null).
+    type: bool
+    default: true
+    version_added: 0.1.0
+  max_workers:
+    description:
+      - How many users are read at the same time, from 1 to 64.
+    type: int
+    default: 8
+    version_added: 0.1.0
+  root_users:
+    description:
+      - Names or IDs of users to mark as the account's root identity in RV(users[].root).
+      - The user list of Huawei Cloud may say which user owns the account (C(is_domain_owner)); that is used
+        whenever users are listed (O(all_users), O(users)) and the answer carries it. This option covers the clouds
+        and calls that do not say.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.1.0
 extends_documentation_fragment:
   - keywarden.iam.connection
 attributes:
   check_mode:
     support: full
     description: The module only reads, so it runs normally in check mode.
+notes:
+  - A key that was never used reports its creation time as its last use, which is how the API says "never". Such a
+    key has RV(access_keys[].never_used=true), and its days since last use count from its creation.
+seealso:
+  - module: keywarden.iam.access_key_compliance
+  - module: keywarden.iam.access_key
 """
 
 EXAMPLES = r"""
@@ -45,16 +106,32 @@ EXAMPLES = r"""
   keywarden.iam.access_key_info:
     user_name: ci-deployer
   register: deployer_keys
+
+- name: List the keys of a few users, by name and by ID
+  keywarden.iam.access_key_info:
+    users: [ci-deployer, backup-agent]
+    user_ids: [07609fb9358010e21f7bc003751c7c32]
+  register: some_keys
+
+- name: Audit every user of the account
+  keywarden.iam.access_key_info:
+    all_users: true
+    max_workers: 16
+  register: every_key
+
+- name: Show the keys nobody ever used
+  ansible.builtin.debug:
+    msg: "{{ every_key.access_keys | selectattr('never_used') | map(attribute='access_key_id') | list }}"
 """
 
 RETURN = r"""
 user_id:
-  description: The ID of the user whose keys were listed.
-  returned: success
+  description: The ID of the user whose keys were listed, when the task named one user (or none, for the caller).
+  returned: success, when none of O(users), O(user_ids) and O(all_users) was given
   type: str
   sample: 07609fb9358010e21f7bc003751c7c32
 access_keys:
-  description: The user's permanent access keys, oldest first. Never includes a secret.
+  description: The keys of every user read, user by user, each user's oldest first. Never includes a secret.
   returned: success
   type: list
   elements: dict
@@ -66,6 +143,9 @@ access_keys:
     user_id:
       description: The ID of the key's user.
       type: str
+    user_name:
+      description: The name of the key's user, when the task knows it (given by name, or read by listing users).
+      type: str
     status:
       description: V(active) or V(inactive).
       type: str
@@ -73,33 +153,111 @@ access_keys:
       description: When the key was created, UTC, ISO 8601.
       type: str
       sample: "2026-01-08T06:25:19.014028Z"
+    last_used:
+      description: When the key was last used, UTC, ISO 8601. Equal to RV(access_keys[].created) for a key never
+        used. V(null) with O(last_used=false).
+      type: str
+      sample: "2026-03-01T10:00:00.000000Z"
     age_days:
       description: Whole days since the key was created, by the IAM service's clock.
       type: int
+    days_since_last_use:
+      description: Whole days since the key was last used (since its creation if never used). V(null) with
+        O(last_used=false).
+      type: int
+    never_used:
+      description: Whether the key was never used. V(null) with O(last_used=false).
+      type: bool
     description:
       description: The key's description.
       type: str
+users:
+  description: Every user read, with their keys.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    user_id:
+      description: The user's ID.
+      type: str
+    user_name:
+      description: The user's name, when known.
+      type: str
+    root:
+      description: Whether the user is the account's root identity (see O(root_users)).
+      type: bool
+    access_keys:
+      description: The user's keys, oldest first, as in RV(access_keys).
+      type: list
+      elements: dict
+failures:
+  description: The users whose keys could not be read, and why. The other users are still listed.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    user_id:
+      description: The user's ID, as the task gave it.
+      type: str
+    user_name:
+      description: The user's name, as the task gave it.
+      type: str
+    msg:
+      description: What went wrong and what to do.
+      type: str
+    error:
+      description: The error's type, HTTP status, error code and request ID.
+      type: dict
+now:
+  description: The IAM service's time the ages were measured against, UTC, ISO 8601.
+  returned: success
+  type: str
 """
 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
-from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
+    SELECTION_MUTUALLY_EXCLUSIVE,
+    collect,
+    failures_warning,
+    inventory_result,
+    is_batch,
+    selection_argument_spec,
+    selection_problem,
+    selectors_from_params,
+)
 from ansible_collections.keywarden.iam.plugins.module_utils._module_support import client_for, fail_with, iam_module
-from ansible_collections.keywarden.iam.plugins.module_utils._results import keys_summary
 
 
 def main() -> None:
     module = iam_module(
-        {"user_id": {"type": "str"}, "user_name": {"type": "str"}},
-        mutually_exclusive=[("user_id", "user_name")],
+        {
+            **selection_argument_spec(),
+            "last_used": {"type": "bool", "default": True},
+            "root_users": {"type": "list", "elements": "str", "default": []},
+        },
+        mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
+    problem = selection_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     client = client_for(module)
+    selectors = selectors_from_params(module.params)
     try:
-        user_id = resolve_user_id(client, user_id=module.params["user_id"], user_name=module.params["user_name"])
-        keys = client.list_keys(user_id)
+        inventory = collect(client, selectors, last_used=module.params["last_used"],
+                            max_workers=module.params["max_workers"], root_users=module.params["root_users"])
     except IamError as error:
         fail_with(module, error)
-    module.exit_json(changed=False, user_id=user_id, access_keys=keys_summary(keys, client.server_now()))
+    result = inventory_result(inventory)
+    if inventory.every_user_failed:
+        first = inventory.failures[0]
+        module.fail_json(msg=first.error.message, error=first.error.details(), **result)
+    warning = failures_warning(inventory)
+    if warning:
+        module.warn(warning)
+    if not is_batch(module.params):
+        result["user_id"] = inventory.users[0].user_id
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

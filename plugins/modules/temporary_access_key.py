@@ -99,8 +99,8 @@ options:
         C(<vars_prefix>security_token), C(<vars_prefix>expires_at), C(<vars_prefix>domain_id) and
         C(<vars_prefix>user_name) (the IAM user for V(token), the agency for V(agency)).
       - V(env), V(sdk_profile) and V(obsutil) hold the key and the token, and the expiry in a first comment line
-        (C(# expires_at: ...)) that their readers skip, so every format keeps credentials from run to run while
-        they are valid.
+        (starting with C(# expires_at)) that their readers skip, so every format keeps credentials from run to run
+        while they are valid.
       - The console's V(csv) format is not offered, since it cannot hold a security token.
     type: str
     choices: [yaml, env, sdk_profile, obsutil]

@@ -1,0 +1,454 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, keywarden.iam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: access_key_compliance
+short_description: Check IAM access keys against compliance rules and write JSON, CSV and HTML reports
+version_added: 0.1.0
+description:
+  - Reads the permanent access keys of one user, of a list of users or of every user of the account (as
+    M(keywarden.iam.access_key_info) does, last use included), evaluates them against five rules, and writes the
+    findings as JSON (field names close to OCSF's Compliance Finding), CSV (one row per key) and a self-contained
+    HTML page.
+  - The five rules mirror AWS Config, Huawei Cloud Config and the CIS benchmarks.
+    C(iam-root-access-key-check) (critical) flags any key of the account's root identity.
+    C(access-keys-rotated) (high) flags an active key older than O(max_key_age) days.
+    C(access-keys-last-use-check) (medium) flags an active key unused for more than O(max_unused_days) days, a key
+    never used counting from its creation.
+    C(iam-user-single-access-key) (medium) flags the active keys of a user beyond O(max_active_keys), keeping the
+    one used most recently.
+    C(access-keys-inactive-check) (low) flags an inactive key unused for more than O(max_inactive_days) days.
+  - Every threshold is in whole days (rounded down, by the IAM service's clock) and a rule fires when the value is
+    strictly greater. With O(max_key_age=90) a key is compliant through its 90th day and flagged from its 91st.
+  - Also returns RV(remediation), what enforcement would do to each key with findings so that the next run finds
+    none. The C(keywarden.iam.compliance) role carries it out with M(keywarden.iam.access_key).
+  - Reports are written where the module runs (normally the controller), atomically (a temporary file in the same
+    directory, then a rename). They hold key metadata only, never a secret.
+author:
+  - keywarden.iam contributors (@keywarden)
+options:
+  user_id:
+    description:
+      - Check the keys of the user with this ID. Without any of O(user_id), O(user_name), O(users), O(user_ids) and
+        O(all_users), the calling user's keys are checked.
+    type: str
+  user_name:
+    description:
+      - Check the keys of the user with this name (one look-up that needs the right to list users).
+    type: str
+  users:
+    description:
+      - Check the keys of the users with these names, resolved with one listing of the account's users. May be given
+        together with O(user_ids).
+    type: list
+    elements: str
+  user_ids:
+    description:
+      - Check the keys of the users with these IDs, taken as given. May be given together with O(users).
+    type: list
+    elements: str
+  all_users:
+    description:
+      - Check every user of the account (needs the right to list users).
+    type: bool
+    default: false
+  max_workers:
+    description:
+      - How many users are read at the same time, from 1 to 64.
+    type: int
+    default: 8
+  root_users:
+    description:
+      - Names or IDs of the users that are the account's root identity, for C(iam-root-access-key-check).
+      - The plain IAM user list does not say which user owns the account. Huawei Cloud's user detail does
+        (C(is_domain_owner)), and whenever users are listed (O(all_users), O(users)) and the answer carries that field,
+        it is used too.
+        Name the root user here to be sure (on Huawei Cloud it has the account's name).
+    type: list
+    elements: str
+    default: []
+  rules:
+    description:
+      - The rules to evaluate. The others are reported as not evaluated.
+    type: list
+    elements: str
+    choices: [iam-root-access-key-check, access-keys-rotated, access-keys-last-use-check, iam-user-single-access-key,
+              access-keys-inactive-check]
+    default: [iam-root-access-key-check, access-keys-rotated, access-keys-last-use-check, iam-user-single-access-key,
+              access-keys-inactive-check]
+  max_key_age:
+    description:
+      - C(access-keys-rotated) flags an active key older than this many whole days (AWS Config and CIS use 90).
+    type: int
+    default: 90
+  max_unused_days:
+    description:
+      - C(access-keys-last-use-check) flags an active key unused for more than this many whole days (CIS uses 45).
+    type: int
+    default: 45
+  max_inactive_days:
+    description:
+      - C(access-keys-inactive-check) flags an inactive key unused for more than this many whole days.
+      - The API records no deactivation time, so the days count from the key's last use (a key cannot be used
+        while inactive), or from its creation if it was never used.
+    type: int
+    default: 30
+  max_active_keys:
+    description:
+      - C(iam-user-single-access-key) flags the active keys of a user beyond this many.
+    type: int
+    default: 1
+  report_json:
+    description:
+      - Write the JSON report to this path. Its directory must exist.
+    type: path
+  report_csv:
+    description:
+      - Write the CSV report (one row per key) to this path. Its directory must exist.
+    type: path
+  report_html:
+    description:
+      - Write the HTML report to this path. Its directory must exist.
+    type: path
+  fail_on_severity:
+    description:
+      - Fail the task, after writing the reports, when a finding has this severity or a higher one.
+      - Without it, findings never fail the task.
+    type: str
+    choices: [low, medium, high, critical]
+  age_remediation:
+    description:
+      - What RV(remediation) proposes for a key whose only finding is its age.
+      - V(deactivate) makes it inactive.
+      - V(rotate) replaces it with a new key (M(keywarden.iam.access_key) with
+        O(keywarden.iam.access_key#module:rotate=when_older), which needs a credentials file for the new secret) and
+        retires the old one.
+      - A key with other findings is never rotated, since a new key would bring them back (an unused key's user
+        needs no new key, an extra active key is one too many).
+    type: str
+    choices: [deactivate, rotate]
+    default: deactivate
+extends_documentation_fragment:
+  - keywarden.iam.connection
+attributes:
+  check_mode:
+    support: full
+    description: Reads and evaluates as usual, and writes no report; C(changed) says whether a report would change.
+notes:
+  - RV(remediation) never includes the key the task signs its requests with; it is listed in
+    RV(remediation_skipped) instead.
+  - Deactivating a key whose last use is already more than O(max_inactive_days) days ago would only turn one finding
+    into another (an inactive key lingering), so RV(remediation) deletes such a key instead.
+seealso:
+  - module: keywarden.iam.access_key_info
+  - module: keywarden.iam.access_key
+"""
+
+EXAMPLES = r"""
+- name: Check every user's keys and write the three reports
+  keywarden.iam.access_key_compliance:
+    cloud: tcloud
+    region: eu-de
+    all_users: true
+    root_users: [my-account-name]
+    report_json: /var/lib/keywarden/access-keys.json
+    report_csv: /var/lib/keywarden/access-keys.csv
+    report_html: /var/lib/keywarden/access-keys.html
+  register: compliance
+
+- name: Stricter thresholds for a few users, failing on anything high or critical
+  keywarden.iam.access_key_compliance:
+    users: [ci-deployer, backup-agent]
+    max_key_age: 60
+    max_unused_days: 30
+    fail_on_severity: high
+
+- name: Deactivate what the check found (the compliance role does this, and rotation, for you)
+  keywarden.iam.access_key:
+    user_id: "{{ item.user_id }}"
+    access_key_id: "{{ item.access_key_id }}"
+    status: inactive
+  loop: "{{ compliance.remediation | selectattr('action', 'equalto', 'deactivate') }}"
+"""
+
+RETURN = r"""
+summary:
+  description: Counts of what was checked and found.
+  returned: success
+  type: dict
+  contains:
+    users:
+      description: Users whose keys were read.
+      type: int
+    keys:
+      description: Keys checked.
+      type: int
+    active_keys:
+      description: Active keys checked.
+      type: int
+    inactive_keys:
+      description: Inactive keys checked.
+      type: int
+    compliant_keys:
+      description: Keys without a finding.
+      type: int
+    noncompliant_keys:
+      description: Keys with at least one finding.
+      type: int
+    findings:
+      description: Findings in all.
+      type: int
+    by_severity:
+      description: Findings per severity (V(informational), V(low), V(medium), V(high), V(critical)).
+      type: dict
+    by_rule:
+      description: Findings per rule ID.
+      type: dict
+    failures:
+      description: Users whose keys could not be read.
+      type: int
+  sample:
+    users: 3
+    keys: 4
+    active_keys: 4
+    inactive_keys: 0
+    compliant_keys: 2
+    noncompliant_keys: 2
+    findings: 4
+    by_severity: {informational: 0, low: 0, medium: 2, high: 2, critical: 0}
+    by_rule: {access-keys-rotated: 2, access-keys-last-use-check: 1, iam-user-single-access-key: 1,
+              access-keys-inactive-check: 0, iam-root-access-key-check: 0}
+    failures: 0
+findings:
+  description: Every finding, most severe first.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    rule_id:
+      description: The rule, for example V(access-keys-rotated).
+      type: str
+    title:
+      description: The rule's title.
+      type: str
+    severity:
+      description: V(low), V(medium), V(high) or V(critical).
+      type: str
+    user_id:
+      description: The key's user.
+      type: str
+    user_name:
+      description: The key's user's name, when known.
+      type: str
+    access_key_id:
+      description: The key.
+      type: str
+    key_status:
+      description: The key's status.
+      type: str
+    observed:
+      description: The value that broke the rule (days, or a number of keys; see RV(findings[].unit)).
+      type: int
+    threshold:
+      description: The rule's threshold.
+      type: int
+    unit:
+      description: V(days) or V(keys).
+      type: str
+    message:
+      description: The finding in words.
+      type: str
+remediation:
+  description: What enforcement would do, one entry per key with findings, so that the next run finds none.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    user_id:
+      description: The key's user.
+      type: str
+    user_name:
+      description: The key's user's name, when known.
+      type: str
+    access_key_id:
+      description: The key.
+      type: str
+    action:
+      description: V(deactivate), V(delete) or V(rotate).
+      type: str
+    rule_ids:
+      description: The rules the key breaks.
+      type: list
+      elements: str
+    reason:
+      description: Why this action.
+      type: str
+    old_key:
+      description: For V(rotate), what becomes of the replaced key (V(deactivate) or V(delete)); else V(null).
+      type: str
+remediation_skipped:
+  description: Keys with findings that enforcement must leave alone (the key this task signs with), and why.
+  returned: success
+  type: list
+  elements: dict
+reports:
+  description: The report paths, V(null) for a format not asked for.
+  returned: success
+  type: dict
+  contains:
+    json:
+      description: The JSON report's path.
+      type: str
+    csv:
+      description: The CSV report's path.
+      type: str
+    html:
+      description: The HTML report's path.
+      type: str
+access_keys:
+  description: Every key checked, as RV(keywarden.iam.access_key_info#module:access_keys) returns them.
+  returned: success
+  type: list
+  elements: dict
+users:
+  description: Every user checked, as RV(keywarden.iam.access_key_info#module:users) returns them.
+  returned: success
+  type: list
+  elements: dict
+failures:
+  description: The users whose keys could not be read, and why; they were not evaluated.
+  returned: success
+  type: list
+  elements: dict
+now:
+  description: The IAM service's time the ages were measured against, UTC, ISO 8601.
+  returned: success
+  type: str
+"""
+
+import os
+import tempfile
+
+from ansible_collections.keywarden.iam.plugins.module_utils import _compliance as compliance
+from ansible_collections.keywarden.iam.plugins.module_utils import _reports as reports
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
+    SELECTION_MUTUALLY_EXCLUSIVE,
+    collect,
+    failures_warning,
+    inventory_result,
+    selection_argument_spec,
+    selection_problem,
+    selectors_from_params,
+)
+from ansible_collections.keywarden.iam.plugins.module_utils._module_support import client_for, fail_with, iam_module
+
+RENDERERS = (("json", reports.render_json), ("csv", reports.render_csv), ("html", reports.render_html))
+
+
+def argument_spec() -> dict:
+    defaults = compliance.Thresholds()
+    return {
+        **selection_argument_spec(),
+        "root_users": {"type": "list", "elements": "str", "default": []},
+        "rules": {"type": "list", "elements": "str", "choices": list(compliance.RULE_IDS),
+                  "default": list(compliance.RULE_IDS)},
+        # no_log=False: "key" in these names is an access key's, not a secret.
+        "max_key_age": {"type": "int", "default": defaults.max_key_age, "no_log": False},
+        "max_unused_days": {"type": "int", "default": defaults.max_unused_days},
+        "max_inactive_days": {"type": "int", "default": defaults.max_inactive_days},
+        "max_active_keys": {"type": "int", "default": defaults.max_active_keys, "no_log": False},
+        "report_json": {"type": "path"},
+        "report_csv": {"type": "path"},
+        "report_html": {"type": "path"},
+        "fail_on_severity": {"type": "str", "choices": list(compliance.SEVERITIES[1:])},
+        "age_remediation": {"type": "str", "choices": list(compliance.AGE_ACTIONS), "default": compliance.DEACTIVATE},
+    }
+
+
+def write_report(module, path: str, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless it already holds exactly that; True if it changed."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            if handle.read() == text:
+                return False
+    except FileNotFoundError:
+        pass
+    except (OSError, UnicodeDecodeError):
+        pass  # unreadable or not text: replace it
+    if module.check_mode:
+        return True
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        module.fail_json(msg=f"Failed to write the report {path}: the directory {directory} does not exist.")
+    handle_fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
+    try:
+        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # atomic_move renames over the destination, keeping an existing file's mode and owner.
+        module.atomic_move(temp_path, path)
+    finally:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+    return True
+
+
+def main() -> None:
+    module = iam_module(argument_spec(), mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
+    params = module.params
+    thresholds = compliance.Thresholds(max_key_age=params["max_key_age"], max_unused_days=params["max_unused_days"],
+                                       max_inactive_days=params["max_inactive_days"],
+                                       max_active_keys=params["max_active_keys"])
+    problems = [problem for problem in [selection_problem(params), *thresholds.problems()] if problem]
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    client = client_for(module)
+    try:
+        inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
+                            root_users=params["root_users"])
+    except IamError as error:
+        fail_with(module, error)
+    result = inventory_result(inventory)
+    if inventory.every_user_failed:
+        first = inventory.failures[0]
+        module.fail_json(msg=first.error.message, error=first.error.details(), **result)
+    warning = failures_warning(inventory)
+    if warning:
+        module.warn(warning)
+
+    findings = compliance.evaluate(inventory.users, inventory.now, thresholds, params["rules"])
+    summary = compliance.summarize(inventory.users, findings, failures=len(inventory.failures))
+    signing_key = client.settings.signing_key
+    actions, skipped = compliance.plan_remediation(
+        inventory.users, findings, inventory.now, thresholds, rule_ids=params["rules"],
+        age_action=params["age_remediation"], protected_key_ids=[signing_key.access_key] if signing_key else [])
+    report = reports.Report(generated=inventory.now, users=inventory.users, failures=inventory.failures,
+                            findings=findings, thresholds=thresholds, rule_ids=params["rules"], summary=summary)
+    changed = False
+    for name, render in RENDERERS:
+        path = params[f"report_{name}"]
+        if path:
+            changed = write_report(module, path, render(report)) or changed
+    result.update(
+        changed=changed,
+        summary=summary,
+        findings=[finding.as_dict() for finding in findings],
+        remediation=[action.as_dict() for action in actions],
+        remediation_skipped=skipped,
+        reports={name: params[f"report_{name}"] for name, _render in RENDERERS},
+    )
+    severity = params["fail_on_severity"]
+    if severity and compliance.at_or_above(findings, severity):
+        blocking = compliance.at_or_above(findings, severity)
+        module.fail_json(msg=f"{len(blocking)} finding(s) of severity {severity} or higher, the first: "
+                             f"{blocking[0].message}", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
