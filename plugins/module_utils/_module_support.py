@@ -38,3 +38,14 @@ def client_for(module: AnsibleModule) -> IamClient:
 
 def fail_with(module: AnsibleModule, error: IamError, **result) -> None:
     module.fail_json(msg=error.message, error=error.details(), **result)
+
+
+def refuse_standalone(name: str, argument_spec: dict, **kwargs) -> None:
+    """main() of a module whose same-named action plugin does all the work on the controller.
+
+    Reached only if the module is somehow run on its own; it still declares its options, so
+    that ansible-doc and the sanity tests see the same argument spec as the action plugin.
+    """
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **kwargs)
+    module.fail_json(msg=f"keywarden.iam.{name} runs on the controller through its action plugin; "
+                         "call it as a task, not as a standalone module.")

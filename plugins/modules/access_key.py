@@ -381,20 +381,13 @@ from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options 
     ACCESS_KEY_REQUIRED_IF,
     access_key_argument_spec,
 )
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.keywarden.iam.plugins.module_utils._module_support import refuse_standalone
 
 
 def main() -> None:
-    # The action plugin of the same name does the work on the controller; this is reached only
-    # if the module is somehow executed on its own.
-    module = AnsibleModule(
-        argument_spec=access_key_argument_spec(),
-        mutually_exclusive=ACCESS_KEY_MUTUALLY_EXCLUSIVE,
-        required_if=ACCESS_KEY_REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    module.fail_json(msg="keywarden.iam.access_key runs on the controller through its action plugin; "
-                         "call it as a task, not as a standalone module.")
+    # The same-named action plugin does the work on the controller.
+    refuse_standalone("access_key", access_key_argument_spec(), mutually_exclusive=ACCESS_KEY_MUTUALLY_EXCLUSIVE,
+                      required_if=ACCESS_KEY_REQUIRED_IF)
 
 
 if __name__ == "__main__":

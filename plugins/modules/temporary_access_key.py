@@ -276,8 +276,7 @@ error:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
+from ansible_collections.keywarden.iam.plugins.module_utils._module_support import refuse_standalone
 from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_options import (
     TEMPORARY_KEY_MUTUALLY_EXCLUSIVE,
     TEMPORARY_KEY_REQUIRED_IF,
@@ -286,16 +285,9 @@ from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_optio
 
 
 def main() -> None:
-    # The action plugin of the same name does the work on the controller; this is reached only
-    # if the module is somehow executed on its own.
-    module = AnsibleModule(
-        argument_spec=temporary_access_key_argument_spec(),
-        mutually_exclusive=TEMPORARY_KEY_MUTUALLY_EXCLUSIVE,
-        required_if=TEMPORARY_KEY_REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    module.fail_json(msg="keywarden.iam.temporary_access_key runs on the controller through its action plugin; "
-                         "call it as a task, not as a standalone module.")
+    # The same-named action plugin does the work on the controller.
+    refuse_standalone("temporary_access_key", temporary_access_key_argument_spec(),
+                      mutually_exclusive=TEMPORARY_KEY_MUTUALLY_EXCLUSIVE, required_if=TEMPORARY_KEY_REQUIRED_IF)
 
 
 if __name__ == "__main__":

@@ -160,6 +160,7 @@ def bench_size(users: int, latency_ms: int, workers: int) -> list:
                 iam.set_latency(latency_ms)
                 results.append(measure(iam, work, "rotation at the limit", mode, playbook, base, users))
                 results.append(measure(iam, work, "no-op check", mode, playbook, base, users))
+            results.append(measure(iam, work, "info", "batch", "info_batch.yml", base, users))
             if users in LOOP_SIZES:
                 results.append(measure(iam, work, "info", "loop", "info.yml", base, users))
                 results.append(measure(iam, work, "floor: command true", "loop", "floor.yml", base, users))

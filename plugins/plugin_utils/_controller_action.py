@@ -1,0 +1,55 @@
+# Copyright: (c) 2026, keywarden.iam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The base of the collection's action plugins that run a whole task on the controller.
+
+Private to the keywarden.iam collection.
+
+They run there, not on a managed node, because a new secret must be encrypted with the play's
+vault secrets, which exist only on the controller, and must never travel anywhere in plain
+text. A subclass names its options and its run function; this validates the task's arguments
+(applying defaults and environment fallbacks), hands over what the run needs from the play,
+and passes warnings on.
+"""
+
+from __future__ import annotations
+
+from ansible import constants as C
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext
+from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import loader_vault_secrets
+
+
+class ControllerAction(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True
+    _supports_async = False
+
+    def options(self) -> tuple:
+        """(argument_spec, mutually_exclusive, required_if) of the module."""
+        raise NotImplementedError
+
+    def run_task(self, params: dict, context: RunContext) -> dict:
+        """The task's result for validated ``params``."""
+        raise NotImplementedError
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp  # unused: nothing is copied to a managed node
+        argument_spec, mutually_exclusive, required_if = self.options()
+        _validation, params = self.validate_argument_spec(
+            argument_spec=argument_spec, mutually_exclusive=mutually_exclusive, required_if=required_if)
+        warnings: list = []
+        context = RunContext(
+            vault_secrets=loader_vault_secrets(self._loader),
+            default_encrypt_identity=C.DEFAULT_VAULT_ENCRYPT_IDENTITY,
+            check_mode=bool(self._task.check_mode),
+            diff=bool(self._task.diff),
+            warn=warnings.append,
+        )
+        result.update(self.run_task(params, context))
+        if warnings:
+            result["warnings"] = warnings
+        return result
