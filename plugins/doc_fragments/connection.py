@@ -15,7 +15,8 @@ options:
       - V(huaweicloud) is Huawei Cloud (global endpoint C(https://iam.myhuaweicloud.com) without a region,
         C(https://iam.<region>.myhuaweicloud.com) with one, and C(https://iam.eu-west-101.myhuaweicloud.eu)
         for Huawei Cloud Europe).
-      - V(tcloud) is T Cloud Public, formerly Open Telekom Cloud (regions V(eu-de), the default, V(eu-nl) and V(eu-ch2)).
+      - V(tcloud) is T Cloud Public, formerly Open Telekom Cloud (regions V(eu-de), the default, V(eu-nl) and
+        V(eu-ch2)).
       - Ignored when O(iam_endpoint) is set.
     type: str
     choices: [huaweicloud, tcloud]
@@ -23,11 +24,13 @@ options:
   region:
     description:
       - The region whose IAM endpoint to use. IAM is a global service, so any region of the account works.
-      - Falls back to the environment variables E(HUAWEICLOUD_SDK_REGION), E(HW_REGION_NAME), E(OS_REGION_NAME), in that order.
+      - Falls back to the environment variables E(HUAWEICLOUD_SDK_REGION), E(HW_REGION_NAME), E(OS_REGION_NAME), in
+        that order.
     type: str
   iam_endpoint:
     description:
-      - The IAM endpoint's root URL, for example C(https://iam.eu-de.otc.t-systems.com). Overrides O(cloud) and O(region).
+      - The IAM endpoint's root URL, for example C(https://iam.eu-de.otc.t-systems.com). Overrides O(cloud) and
+        O(region).
       - A trailing C(/v3), as in E(OS_AUTH_URL), is accepted and dropped.
       - Falls back to E(HUAWEICLOUD_SDK_IAM_ENDPOINT), then E(OS_AUTH_URL).
     type: str

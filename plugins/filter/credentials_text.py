@@ -35,7 +35,8 @@ options:
 EXAMPLES = r"""
 - name: Deliver an env file (never logged, never diffed)
   ansible.builtin.copy:
-    content: "{{ {'access_key_id': iam_access_key, 'secret_access_key': iam_secret_key} | keywarden.iam.credentials_text('env') }}"
+    content: "{{ {'access_key_id': iam_access_key, 'secret_access_key': iam_secret_key}
+                 | keywarden.iam.credentials_text('env') }}"
     dest: /etc/myapp/iam.env
     mode: "0600"
   no_log: true
@@ -68,8 +69,10 @@ def credentials_text(key: dict, fmt: str, vars_prefix: str = DEFAULT_VARS_PREFIX
     if unknown:
         raise AnsibleFilterError(f"credentials_text does not know the field(s) {', '.join(unknown)}")
     try:
-        values = {name: (None if key.get(name) is None else str(key[name])) for name in _FIELDS}
-        return render(fmt, Credentials(**values), vars_prefix=vars_prefix)
+        values = {name: (None if key.get(name) is None else str(key[name])) for name in _FIELDS[2:]}
+        credentials = Credentials(str(key.get("access_key_id") or ""), str(key.get("secret_access_key") or ""),
+                                  **values)
+        return render(fmt, credentials, vars_prefix=vars_prefix)
     except (CredentialFormatError, ValueError, TypeError) as error:
         # The messages of these errors never quote the values, so they cannot leak the secret.
         raise AnsibleFilterError(f"credentials_text: {error}") from None

@@ -12,7 +12,11 @@ from __future__ import annotations
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import DEFAULT_VARS_PREFIX, FORMATS
 from ansible_collections.keywarden.iam.plugins.module_utils._executor import DEFAULT_VERIFY_TIMEOUT
-from ansible_collections.keywarden.iam.plugins.module_utils._planner import RETIRE_CHOICES, RETIRE_DEACTIVATE, ROTATE_CHOICES
+from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    RETIRE_CHOICES,
+    RETIRE_DEACTIVATE,
+    ROTATE_CHOICES,
+)
 
 MAX_DESCRIPTION_LENGTH = 255
 DEFAULT_MAX_WORKERS = 8
@@ -60,7 +64,8 @@ def check_access_key_options(params: dict) -> int:
     """Checks across options; returns the file mode as an int."""
     description = params.get("description")
     if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
-        raise OptionError(f"description is {len(description)} characters long; IAM allows at most {MAX_DESCRIPTION_LENGTH}.")
+        raise OptionError(
+            f"description is {len(description)} characters long; IAM allows at most {MAX_DESCRIPTION_LENGTH}.")
     max_age = params.get("max_age")
     if max_age is not None and max_age < 1:
         raise OptionError(f"max_age is in days and must be at least 1, not {max_age}.")

@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Sequence, Tuple
+from typing import Any, Callable, Sequence
 from urllib.parse import quote
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _errors as errors
@@ -28,7 +28,11 @@ from ansible_collections.keywarden.iam.plugins.module_utils._headers import find
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, NewAccessKey, TemporaryKey, User
 from ansible_collections.keywarden.iam.plugins.module_utils._retry import RetryPolicy, ThrottleGate
 from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey, sign
-from ansible_collections.keywarden.iam.plugins.module_utils._transport import ConnectionProblem, HttpResponse, HttpTransport
+from ansible_collections.keywarden.iam.plugins.module_utils._transport import (
+    ConnectionProblem,
+    HttpResponse,
+    HttpTransport,
+)
 
 CREDENTIALS_PATH = "/v3.0/OS-CREDENTIAL/credentials"
 SECURITY_TOKENS_PATH = "/v3.0/OS-CREDENTIAL/securitytokens"
@@ -249,7 +253,7 @@ class IamClient:
         method: str,
         path: str,
         *,
-        query: Sequence[Tuple[str, str]] = (),
+        query: Sequence[tuple[str, str]] = (),
         body: dict | None = None,
         expect: tuple = (200,),
         retry: str = RETRY_ALL,

@@ -117,11 +117,11 @@ def settings_from_params(params: dict) -> ConnectionSettings:
             )
         signing_key = SigningKey(access_key, secret_key, params.get("security_token") or None)
     elif params.get("auth_username") or params.get("auth_password"):
-        missing = [name for name in ("auth_username", "auth_password", "auth_domain_name") if not params.get(name)]
-        if missing:
+        absent = [name for name in ("auth_username", "auth_password", "auth_domain_name") if not params.get(name)]
+        if absent:
             raise ConnectionOptionsError(
                 f"Password authentication needs auth_username, auth_password and auth_domain_name; "
-                f"missing: {', '.join(missing)}."
+                f"missing: {', '.join(absent)}."
             )
         password_auth = PasswordAuth(params["auth_username"], params["auth_password"], params["auth_domain_name"])
     else:

@@ -126,7 +126,8 @@ def render(fmt: str, creds: Credentials, *, vars_prefix: str = DEFAULT_VARS_PREF
     if creds.security_token is not None and "security_token" not in codec.fields:
         holders = [name for name in FORMATS if "security_token" in format_fields(name)]
         raise CredentialFormatError(
-            f"the {fmt} format cannot hold a security token, which a temporary key needs; use one of: {', '.join(holders)}"
+            f"the {fmt} format cannot hold a security token, which a temporary key needs; "
+            f"use one of: {', '.join(holders)}"
         )
     for item in fields(creds):
         value = getattr(creds, item.name)
@@ -171,7 +172,8 @@ def _codec(fmt: str, vars_prefix: str) -> _Codec:
     try:
         return _CODECS[fmt]
     except KeyError:
-        raise CredentialFormatError(f"unknown credential file format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
+        raise CredentialFormatError(
+            f"unknown credential file format {fmt!r}; choose one of: {', '.join(FORMATS)}") from None
 
 
 def _check_printable(fmt: str, name: str, value: str) -> None:
@@ -179,7 +181,8 @@ def _check_printable(fmt: str, name: str, value: str) -> None:
     # token, id or endpoint contains one.
     if not value.isprintable():
         raise CredentialFormatError(
-            f"cannot write {fmt} credentials: the {_LABELS[name]} contains a line break or another non-printable character"
+            f"cannot write {fmt} credentials: the {_LABELS[name]} contains a line break or another "
+            "non-printable character"
         )
 
 
@@ -192,7 +195,12 @@ def _build(values: t.Mapping[str, str | None], *, fmt: str, ak_name: str, sk_nam
     if not ak or not sk:
         missing, present = (ak_name, sk_name) if not ak else (sk_name, ak_name)
         raise CredentialFormatError(f"{fmt} credentials hold {present} but no {missing}")
-    return Credentials(**values)
+    return Credentials(ak, sk, **_optional_fields(values))
+
+
+def _optional_fields(values: t.Mapping[str, str | None]) -> dict[str, str | None]:
+    """Every field of ``values`` but the key and its secret, which Credentials takes first."""
+    return {name: value for name, value in values.items() if name not in ("access_key_id", "secret_access_key")}
 
 
 def _raise_duplicate(fmt: str, key: str, lineno: int) -> t.NoReturn:
@@ -280,7 +288,8 @@ _YAML_AFTER_SCALAR = re.compile(r"(?:[ \t]+(?:#.*)?)?\Z")
 def _yaml_codec(vars_prefix: str) -> _Codec:
     if not isinstance(vars_prefix, str) or not _VARS_PREFIX.match(vars_prefix):
         raise CredentialFormatError(
-            "vars_prefix must be empty or start with a letter or underscore and hold only letters, digits and underscores"
+            "vars_prefix must be empty or start with a letter or underscore and hold only letters, digits "
+            "and underscores"
         )
     names = tuple((attr, vars_prefix + suffix) for attr, suffix in _YAML_KEYS)
     return _Codec(
@@ -333,13 +342,15 @@ def _yaml_scalar(raw: str, lineno: int) -> str | None:
             value, end = json.JSONDecoder().raw_decode(raw)
         except ValueError:
             raise CredentialFormatError(
-                f"yaml credentials line {lineno}: a double-quoted value this parser cannot read (only JSON escapes are supported)"
+                f"yaml credentials line {lineno}: a double-quoted value this parser cannot read "
+                "(only JSON escapes are supported)"
             ) from None
         rest = raw[end:]
     elif raw.startswith("'"):
         match = _YAML_SINGLE_QUOTED.match(raw)
         if match is None:
-            raise CredentialFormatError(f"yaml credentials line {lineno}: a single-quoted value that does not end on its line")
+            raise CredentialFormatError(
+                f"yaml credentials line {lineno}: a single-quoted value that does not end on its line")
         value, rest = match.group(1).replace("''", "'"), raw[match.end():]
     else:
         return _yaml_plain(raw, lineno)
@@ -421,7 +432,8 @@ def _env_unquote(raw: str, lineno: int) -> str:
     elif raw.startswith("'"):
         end = raw.find("'", 1)
         if end < 0:
-            raise CredentialFormatError(f"env credentials line {lineno}: a single-quoted value that does not end on its line")
+            raise CredentialFormatError(
+                f"env credentials line {lineno}: a single-quoted value that does not end on its line")
         value, end = raw[1:end], end + 1
     else:
         if raw and not _ENV_BARE.match(raw):
@@ -506,7 +518,8 @@ def _parse_sdk_profile(text: str) -> Credentials | None:
         # configparser's messages quote the offending line, which may hold a secret
         lineno = getattr(exc, "lineno", None)
         where = f" (line {lineno})" if lineno else ""
-        raise CredentialFormatError(f"sdk_profile credentials are not a valid INI file{where}: {type(exc).__name__}") from None
+        raise CredentialFormatError(
+            f"sdk_profile credentials are not a valid INI file{where}: {type(exc).__name__}") from None
     creds = [item for item in found.values() if item is not None]
     if len(creds) == 2 and replace(creds[0], domain_id=None) != replace(creds[1], domain_id=None):
         # Reading one section would hide a stale key in the other.

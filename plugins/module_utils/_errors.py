@@ -209,7 +209,8 @@ def error_from_response(
         return failure(operation, f"conflict ({why})", Conflict, **fields)
     if status == 429:
         retry_after = parse_retry_after(find_header(headers, "Retry-After"))
-        return failure(operation, f"the IAM API is throttling requests ({why})", Throttled, retry_after=retry_after, **fields)
+        return failure(operation, f"the IAM API is throttling requests ({why})", Throttled, retry_after=retry_after,
+                       **fields)
     if status >= 500:
         return failure(operation, f"the IAM service answered with an error ({why})", ServerError, **fields)
     return failure(operation, f"the IAM API refused the request ({why})", BadRequest, **fields)

@@ -16,9 +16,10 @@ A failure after that (retiring the old key) leaves both keys working and says so
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Callable, List, Optional, Protocol
+from typing import Callable, Protocol
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _errors as errors
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
@@ -42,13 +43,13 @@ class SecretSink(Protocol):
 class Outcome:
     """What a run did, step by step, for the task result (ids only, never a secret)."""
 
-    keys: List[AccessKey]
-    created: List[str] = field(default_factory=list)
-    deleted: List[str] = field(default_factory=list)
-    deactivated: List[str] = field(default_factory=list)
-    activated: List[str] = field(default_factory=list)
-    updated: List[str] = field(default_factory=list)
-    new_key: Optional[NewAccessKey] = None
+    keys: list[AccessKey]
+    created: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    activated: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    new_key: NewAccessKey | None = None
 
     @property
     def changed(self) -> bool:
@@ -72,7 +73,7 @@ class KeyVerifier(Protocol):
 def execute_plan(
     client: IamClient,
     user_id: str,
-    keys: List[AccessKey],
+    keys: list[AccessKey],
     plan: Plan,
     *,
     sink: SecretSink | None,
@@ -152,10 +153,8 @@ def _delete_orphans(client: IamClient, user_id: str, known_ids: set) -> None:
 
 
 def _delete(client: IamClient, access_key_id: str) -> None:
-    try:
+    with contextlib.suppress(errors.NotFound):  # already gone, which is what the step wanted
         client.delete_key(access_key_id)
-    except errors.NotFound:
-        pass  # already gone, which is what the step wanted
 
 
 def _delete_again(client: IamClient, new_id: str, outcome: Outcome) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Sequence, Tuple
+from typing import Sequence
 
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
 
@@ -91,7 +91,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
-    steps: Tuple[Step, ...]
+    steps: tuple[Step, ...]
     # The key whose secret the task's destination is meant to hold after the run, when it is an
     # existing key (None when the plan creates one, or when there is no destination).
     kept_key_id: str | None = None
@@ -217,7 +217,9 @@ def _reason_for_new_key(focus: AccessKey | None, request: KeyRequest, now: datet
     if focus is None:
         if stored_access_key_id:
             return f"the credentials file holds {stored_access_key_id}, which no longer exists"
-        return "the credentials file holds no key yet" if request.has_secret_destination else "the user has no access key"
+        if request.has_secret_destination:
+            return "the credentials file holds no key yet"
+        return "the user has no access key"
     if request.rotate == ROTATE_ALWAYS:
         return f"rotate is always, replacing {focus.access_key_id}"
     if request.rotate == ROTATE_WHEN_OLDER and request.max_age_days is not None:
@@ -275,7 +277,7 @@ def _room_victim(keys: list, replaced: AccessKey | None, auth_access_key_id: str
     if replaced is not None and replaced_id != auth_access_key_id and retire != RETIRE_KEEP:
         return replaced
     held = ", ".join(
-        f"{key.access_key_id} ({'signs this task' if key.access_key_id == auth_access_key_id else 'kept by old_key=keep'})"
+        f"{key.access_key_id} ({'signs this task' if key.access_key_id == auth_access_key_id else 'old_key=keep'})"
         for key in keys
     )
     raise PlanError(

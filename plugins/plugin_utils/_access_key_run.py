@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (
     OptionError,
@@ -139,20 +139,20 @@ def _run_batch(task: _Task) -> dict:
     return batch
 
 
-def _batch_users(client: IamClient, names: List[str], ids: List[str]) -> List[Tuple[Optional[str], Optional[str]]]:
+def _batch_users(client: IamClient, names: list[str], ids: list[str]) -> list[tuple[str | None, str | None]]:
     """(user_id, user_name) for every user of the batch, in the order given.
 
     Names are resolved with one listing of the account's users rather than one look-up each;
     a name that matches no user is kept with no id, to fail on its own.
     """
-    pairs: List[Tuple[Optional[str], Optional[str]]] = [(user_id, None) for user_id in ids]
+    pairs: list[tuple[str | None, str | None]] = [(user_id, None) for user_id in ids]
     if names:
         by_name = {str(user.get("name")): str(user["id"]) for user in client.list_users()}
         pairs += [(by_name.get(name), name) for name in names]
     return pairs
 
 
-def _one_of_many(task: _Task, user_id: Optional[str], user_name: Optional[str]) -> dict:
+def _one_of_many(task: _Task, user_id: str | None, user_name: str | None) -> dict:
     """One user of a batch: its own result; its failure stays its own."""
     who = {"user_name": user_name, "user_id": user_id}
     try:
@@ -171,7 +171,7 @@ def _one_of_many(task: _Task, user_id: Optional[str], user_name: Optional[str]) 
         return {**who, "failed": True, "changed": False, "msg": error.message, "error": error.details()}
 
 
-def _destination(task: _Task, path: Optional[str]) -> Optional[SecretDestination]:
+def _destination(task: _Task, path: str | None) -> SecretDestination | None:
     if not task.present:
         return None
     params = task.params
@@ -181,8 +181,8 @@ def _destination(task: _Task, path: Optional[str]) -> Optional[SecretDestination
         return_secret=params["return_secret"])
 
 
-def _manage_user(task: _Task, user_id: str, user_name: Optional[str],
-                 destination: Optional[SecretDestination]) -> dict:
+def _manage_user(task: _Task, user_id: str, user_name: str | None,
+                 destination: SecretDestination | None) -> dict:
     """Read, plan and (unless in check mode) apply, for one user."""
     params, context, client = task.params, task.context, task.client
     store = destination.store if destination else None

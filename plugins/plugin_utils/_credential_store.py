@@ -58,7 +58,8 @@ def vaulted_value(plaintext: str, encrypt_secret: tuple[str, VaultSecret],
     """
     vault_id, secret = encrypt_secret
     ciphertext = VaultLib().encrypt(plaintext, secret, vault_id=vault_id)
-    return _vaulted_value(to_text(ciphertext), [encrypt_secret] + [pair for pair in vault_secrets if pair != encrypt_secret])
+    decrypt_secrets = [encrypt_secret] + [pair for pair in vault_secrets if pair != encrypt_secret]
+    return _vaulted_value(to_text(ciphertext), decrypt_secrets)
 
 
 class CredentialFileError(Exception):
