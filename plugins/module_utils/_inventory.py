@@ -156,7 +156,7 @@ def collect(
     is kept as that user's failure.
     """
     if selectors:
-        resolved = _resolve_names(client, selectors)
+        resolved = resolve_names(client, selectors)
     else:
         resolved = [_selector_of(item) for item in sorted(client.list_users(),
                                                           key=lambda item: str(item.get("name") or item["id"]))]
@@ -184,7 +184,7 @@ def _selector_of(item: Mapping[str, Any]) -> UserSelector:
                         listed_as_root=is_root_item(item))
 
 
-def _resolve_names(client: IamClient, selectors: Sequence[UserSelector]) -> list:
+def resolve_names(client: IamClient, selectors: Sequence[UserSelector]) -> list:
     """Each selector with the ID of the user it names (by one listing), or that user's failure."""
     if not any(selector.user_name and not selector.user_id for selector in selectors):
         return list(selectors)

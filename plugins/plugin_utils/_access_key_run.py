@@ -36,6 +36,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import En
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
 from ansible_collections.keywarden.iam.plugins.module_utils._executor import RunFailed, execute_plan, make_verifier
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserFailure, UserSelector, resolve_names
 from ansible_collections.keywarden.iam.plugins.module_utils._models import NewAccessKey
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     NEW_KEY_PLACEHOLDER,
@@ -122,9 +123,11 @@ def _run_batch(task: _Task) -> dict:
         # One vault mistake must stop the whole batch before any API call, not fail N users.
         choose_encrypt_secret(task.context.vault_secrets, vault_id=params["vault_id"],
                               default_encrypt_identity=task.context.default_encrypt_identity)
-    users = _batch_users(task.client, params["users"] or [], params["user_ids"] or [])
+    # Names are resolved with one listing of the account's users rather than one look-up each.
+    users = resolve_names(task.client, [UserSelector(user_name=name) for name in params["users"] or []]
+                          + [UserSelector(user_id=user_id) for user_id in params["user_ids"] or []])
     with ThreadPoolExecutor(max_workers=params["max_workers"]) as pool:
-        results = list(pool.map(lambda user: _one_of_many(task, *user), users))
+        results = list(pool.map(lambda user: _one_of_many(task, user), users))
     summary = {"users": len(results), "failed": sum(1 for r in results if r.get("failed")),
                "changed": sum(1 for r in results if r.get("changed"))}
     for name in _COUNTED:
@@ -139,29 +142,18 @@ def _run_batch(task: _Task) -> dict:
     return batch
 
 
-def _batch_users(client: IamClient, names: list[str], ids: list[str]) -> list[tuple[str | None, str | None]]:
-    """(user_id, user_name) for every user of the batch, in the order given.
-
-    Names are resolved with one listing of the account's users rather than one look-up each;
-    a name that matches no user is kept with no id, to fail on its own.
-    """
-    pairs: list[tuple[str | None, str | None]] = [(user_id, None) for user_id in ids]
-    if names:
-        by_name = {str(user.get("name")): str(user["id"]) for user in client.list_users()}
-        pairs += [(by_name.get(name), name) for name in names]
-    return pairs
-
-
-def _one_of_many(task: _Task, user_id: str | None, user_name: str | None) -> dict:
+def _one_of_many(task: _Task, user: UserSelector | UserFailure) -> dict:
     """One user of a batch: its own result; its failure stays its own."""
-    who = {"user_name": user_name, "user_id": user_id}
+    selector = user.selector if isinstance(user, UserFailure) else user
+    who = {"user_name": selector.user_name, "user_id": selector.user_id}
     try:
-        if user_id is None:
-            raise PlanError(f"No IAM user is named '{user_name}' in this account.")
-        path = credentials_path_for(task.params["credentials_file"], user_id=user_id, user_name=user_name)
+        if isinstance(user, UserFailure):
+            raise user.error
+        user_id = str(user.user_id)  # resolve_names gives every user it found an id
+        path = credentials_path_for(task.params["credentials_file"], user_id=user_id, user_name=user.user_name)
         destination = _destination(task, path)
         try:
-            return {**who, **_manage_user(task, user_id, user_name, destination)}
+            return {**who, **_manage_user(task, user_id, user.user_name, destination)}
         finally:
             if destination:
                 destination.close()

@@ -16,7 +16,7 @@ def test_batch_rotates_each_user_into_its_own_file_and_reports_failures_apart(wo
     assert [r["user_name"] for r in result["results"]] == ["alice", "bob", "nobody", "admin"]
     assert by_user["alice"]["changed"] and by_user["alice"]["created"]
     assert "not vault-encrypted" in by_user["bob"]["msg"]
-    assert "No IAM user is named 'nobody'" in by_user["nobody"]["msg"]
+    assert "Failed to find IAM user 'nobody': no user has that name" in by_user["nobody"]["msg"]
     assert by_user["admin"]["created"]  # the admin's file held nothing yet
     assert result["summary"] == {"users": 4, "failed": 2, "changed": 2, "created": 2, "deleted": 1,
                                  "deactivated": 0, "activated": 0}
