@@ -196,6 +196,10 @@ notes:
     and verified first, and the remaining steps are signed with the new key.
   - A failure after the new key is stored and verified (retiring the old key) leaves both keys active and says so;
     a rerun does not retire the old key again, the next rotation deletes it to make room.
+  - Two runs working on the same O(credentials_file) at the same time do not race. Each holds an exclusive lock on a
+    hidden C(.<name>.lock) file beside it from its first read to its last write, so the second run waits (up to five
+    minutes) and then sees what the first one wrote; it converges, or, with O(rotate=always), rotates once more. Runs
+    on different files of the same user are kept apart by the two-key limit, and the loser fails with a clear message.
 seealso:
   - module: keywarden.iam.access_key_info
 """

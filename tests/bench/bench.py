@@ -67,7 +67,8 @@ def install_collection() -> None:
     subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(dist)],
                    check=True, capture_output=True)
     tarball = next(dist.glob("keywarden-iam-*.tar.gz"))
-    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(COLLECTIONS)],
+    # --force: without it, a copy already on ANSIBLE_COLLECTIONS_PATH counts as installed.
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", str(tarball), "-p", str(COLLECTIONS)],
                    check=True, capture_output=True)
 
 
