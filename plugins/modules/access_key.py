@@ -149,29 +149,6 @@ options:
     type: str
     choices: [csv, yaml, env, sdk_profile, obsutil]
     default: yaml
-  vars_prefix:
-    description:
-      - The prefix of the variable names in a V(yaml) credentials file.
-    type: str
-    default: iam_
-  mode:
-    description:
-      - The permissions of O(credentials_file), as an octal string. Anything that lets every user of the machine
-        read the file is refused.
-    type: raw
-    default: '0600'
-  backup:
-    description:
-      - Keep a copy of the previous O(credentials_file) beside it (still vault-encrypted, mode 0600) before it is
-        replaced.
-    type: bool
-    default: false
-  vault_id:
-    description:
-      - The vault id whose secret encrypts O(credentials_file) and O(return_secret), as C(--encrypt-vault-id) does for
-        C(ansible-vault). Without it, the configured C(vault_encrypt_identity), else the only loaded vault secret;
-        several loaded secrets and no choice is refused, before any API call.
-    type: str
   return_secret:
     description:
       - Also return a new key's secret in the result, as a vault-encrypted value (C(!vault)) that later tasks can
@@ -180,6 +157,7 @@ options:
     default: false
 extends_documentation_fragment:
   - keywarden.iam.connection
+  - keywarden.iam.vaulted_file
 attributes:
   check_mode:
     support: full
