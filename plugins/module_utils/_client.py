@@ -41,7 +41,6 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 # How far a request may be retried.
 RETRY_ALL = "all"            # reads, updates, deletes: repeating them is harmless
 RETRY_UNSENT = "unsent"      # creates: only when the server certainly did not act on it
-NO_RETRY = "none"
 
 _NETWORK_ERRORS = {
     "tls": errors.TlsError,
@@ -286,7 +285,7 @@ class IamClient:
         ``also_after_retry`` lists statuses that count as success once a retry was needed, such
         as a 404 for a delete whose first answer was lost after the key was deleted.
         """
-        last_attempt = self._policy.retries if retry != NO_RETRY else 0
+        last_attempt = self._policy.retries
         for attempt in range(last_attempt + 1):
             self._gate.wait()
             url, headers = prepare()
