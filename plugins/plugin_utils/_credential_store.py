@@ -146,7 +146,11 @@ class VaultedCredentialFile:
 
         Decrypts and compares the parsed credentials, never the ciphertext (vault salts it).
         """
-        return self.read() == self._render(creds)[1]
+        return self.holds(self.read(), creds)
+
+    def holds(self, current: Credentials | None, creds: Credentials) -> bool:
+        """Whether ``current`` (what ``read`` returned) is what ``write(creds)`` would put there."""
+        return current == self._render(creds)[1]
 
     def write(self, creds: Credentials) -> WriteResult:
         """Encrypt and write ``creds`` unless the file already holds them."""

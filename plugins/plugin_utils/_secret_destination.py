@@ -119,7 +119,16 @@ class SecretDestination:
         return self.store.path if self.store else None
 
     def is_current(self, creds: Credentials) -> bool:
-        return self.store is None or self.store.is_current(creds)
+        """Whether the file already holds ``creds``, as written would be.
+
+        Until this run writes, the file is what the locked first read found, so that read answers
+        without reading and decrypting the file again.
+        """
+        if self.store is None:
+            return True
+        if self.file_changed:
+            return self.store.is_current(creds)
+        return self.store.holds(self.stored, creds)
 
     def write(self, creds: Credentials) -> None:
         """Write ``creds`` to the file (all or nothing; not at all if it already holds them)."""

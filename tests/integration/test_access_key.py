@@ -276,3 +276,23 @@ def test_formats_hold_the_exact_secret(workdir, iam):
         text = workdir.decrypt(creds)
         assert new_id in text and secret in text
         assert stat.S_IMODE(os.stat(creds).st_mode) == 0o600
+
+
+def test_file_with_the_right_key_but_old_metadata_is_rewritten_once(workdir, iam):
+    creds = workdir.path / "bob.yml"
+    bob_id = iam.user("bob")["id"]
+    assert workdir.run(user_id=bob_id, credentials_file=str(creds), **ADMIN).rc == 0
+    first = file_credentials(workdir, creds)
+    assert "iam_user_name" not in first  # named by id: the file does not know bob's name yet
+    iam.reset_counters()
+    named = workdir.run(user_name="bob", credentials_file=str(creds), **ADMIN)
+    result = named.result()
+    assert named.rc == 0 and result["changed"] is True and result["credentials_file_changed"] is True
+    assert any("in the current format" in step for step in result["plan"])
+    assert iam.counters()["writes"] == 0  # same key, only the file changes
+    second = file_credentials(workdir, creds)
+    assert second["iam_user_name"] == "bob" and second["iam_access_key"] == first["iam_access_key"]
+    before = creds.stat()
+    again = workdir.run(user_name="bob", credentials_file=str(creds), **ADMIN)
+    assert again.rc == 0 and again.result()["changed"] is False
+    assert (creds.stat().st_ino, creds.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
