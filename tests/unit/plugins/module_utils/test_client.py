@@ -228,3 +228,32 @@ def test_temporary_key_signs_calls_and_its_expiry_is_reported(iam):
     iam.advance_clock(seconds=901)
     with pytest.raises(errors.SecurityTokenExpired, match="temporary_access_key"):
         client.list_keys(user_id(iam, "bob"))
+
+
+
+class RecordingGate(ThrottleGate):
+    """A gate that also records every back-off it is told to hold."""
+
+    def __init__(self, sleeps):
+        super().__init__(clock=sleeps.clock, sleep=sleeps)
+        self.holds = []
+
+    def hold_for(self, seconds):
+        self.holds.append(seconds)
+        super().hold_for(seconds)
+
+
+def test_a_429_holds_the_shared_gate_and_every_client_waits_at_it(iam):
+    """Batch threads share one gate: one thread's 429 holds back the others, not just itself."""
+    sleeps = Sleeps()
+    gate = RecordingGate(sleeps)
+    settings = settings_from_params({"iam_endpoint": iam.url, "access_key": ADMIN_AK, "secret_key": ADMIN_SK})
+    throttled, bystander = (IamClient(settings, gate=gate, sleep=sleeps) for _ in range(2))
+    bob = user_id(iam, "bob")
+    iam.inject_fault("list_credentials", "throttle", retry_after=9)
+    throttled.list_keys(bob)
+    assert gate.holds == [9.0]  # the back-off went to the shared gate, not to a private sleep
+    gate.hold_for(4)            # as if another thread had just been throttled
+    sleeps.waits.clear()
+    bystander.list_keys(bob)
+    assert sleeps.waits == [4.0]  # the bystander waited at the gate before sending anything
