@@ -408,22 +408,38 @@ def _env_quote(value: str) -> str:
 
 def _parse_env(text: str) -> Credentials | None:
     wanted = {name: attr for attr, name in _ENV_KEYS}
+    values = _key_value_lines(text, "env", _env_line, wanted)
+    return _build(values, fmt="env", ak_name="HUAWEICLOUD_SDK_AK", sk_name="HUAWEICLOUD_SDK_SK")
+
+
+def _env_line(line: str, lineno: int) -> tuple[str, str]:
+    match = _ENV_LINE.match(line)
+    if match is None:
+        raise CredentialFormatError(f"env credentials line {lineno} is not a NAME=value line")
+    name, raw = match.groups()
+    return name, _env_unquote(raw, lineno)
+
+
+def _key_value_lines(text: str, fmt: str, split: t.Callable[[str, int], tuple[str, str]],
+                     wanted: t.Mapping[str, str]) -> dict[str, str | None]:
+    """Credentials fields from a file of one ``key=value`` per line, as ``split`` reads a line.
+
+    Blank lines and ``#`` comments are skipped; a key set twice is refused, since the file's
+    readers disagree about which one wins; keys not in ``wanted`` (key -> field) are ignored.
+    """
     values: dict[str, str | None] = {}
     seen: set[str] = set()
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        match = _ENV_LINE.match(stripped)
-        if match is None:
-            raise CredentialFormatError(f"env credentials line {lineno} is not a NAME=value line")
-        name, raw = match.groups()
-        if name in seen:
-            _raise_duplicate("env", name, lineno)
-        seen.add(name)
-        if name in wanted:
-            values[wanted[name]] = _env_unquote(raw, lineno)
-    return _build(values, fmt="env", ak_name="HUAWEICLOUD_SDK_AK", sk_name="HUAWEICLOUD_SDK_SK")
+        key, value = split(stripped, lineno)
+        if key in seen:
+            _raise_duplicate(fmt, key, lineno)
+        seen.add(key)
+        if key in wanted:
+            values[wanted[key]] = value
+    return values
 
 
 def _env_unquote(raw: str, lineno: int) -> str:
@@ -562,22 +578,14 @@ def _render_obsutil(creds: Credentials) -> str:
 
 def _parse_obsutil(text: str) -> Credentials | None:
     wanted = {key: attr for attr, key in _OBSUTIL_KEYS}
-    values: dict[str, str | None] = {}
-    seen: set[str] = set()
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        key, sep, value = stripped.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise CredentialFormatError(f"obsutil credentials line {lineno} is not a key=value line")
-        if key in seen:
-            _raise_duplicate("obsutil", key, lineno)
-        seen.add(key)
-        if key in wanted:
-            values[wanted[key]] = value.strip()
-    return _build(values, fmt="obsutil", ak_name="ak", sk_name="sk")
+    return _build(_key_value_lines(text, "obsutil", _obsutil_line, wanted), fmt="obsutil", ak_name="ak", sk_name="sk")
+
+
+def _obsutil_line(line: str, lineno: int) -> tuple[str, str]:
+    key, sep, value = line.partition("=")
+    if not sep or not key.strip():
+        raise CredentialFormatError(f"obsutil credentials line {lineno} is not a key=value line")
+    return key.strip(), value.strip()
 
 
 _EXPIRY_COMMENT = "# expires_at: "
