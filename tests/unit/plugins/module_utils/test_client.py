@@ -230,7 +230,6 @@ def test_temporary_key_signs_calls_and_its_expiry_is_reported(iam):
         client.list_keys(user_id(iam, "bob"))
 
 
-
 class RecordingGate(ThrottleGate):
     """A gate that also records every back-off it is told to hold."""
 
@@ -248,7 +247,8 @@ def test_a_429_holds_the_shared_gate_and_every_client_waits_at_it(iam):
     sleeps = Sleeps()
     gate = RecordingGate(sleeps)
     settings = settings_from_params({"iam_endpoint": iam.url, "access_key": ADMIN_AK, "secret_key": ADMIN_SK})
-    throttled, bystander = (IamClient(settings, gate=gate, sleep=sleeps) for _ in range(2))
+    throttled = IamClient(settings, gate=gate, sleep=sleeps)
+    bystander = IamClient(settings, gate=gate, sleep=sleeps)
     bob = user_id(iam, "bob")
     iam.inject_fault("list_credentials", "throttle", retry_after=9)
     throttled.list_keys(bob)
