@@ -96,7 +96,9 @@ def _moment(obj: dict[str, Any], absolute: str, relative: str, where: str, now: 
         raise SeedError(f"{where}: give {absolute} or {relative}, not both")
     days = _typed(obj, relative, (int, float), where)
     if days is not None:
-        return now - timedelta(days=days)
+        # Counted from the whole second: clients measure ages against the Date header, which has
+        # whole seconds, so "200 days old" must hold from the start of the current second.
+        return now.replace(microsecond=0) - timedelta(days=days)
     return _time(obj, absolute, where)
 
 

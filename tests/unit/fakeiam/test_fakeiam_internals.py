@@ -81,3 +81,16 @@ def test_agency_must_trust_known_users() -> None:
     seed = {"accounts": [{"domain_name": "d", "agencies": [{"name": "a", "trusted_user_ids": ["nobody"]}]}]}
     with pytest.raises(SeedError, match="unknown user"):
         load_world(seed, NOW)
+
+
+def test_seeded_ages_are_exact_against_a_date_header_of_the_same_second() -> None:
+    # The Date header has whole seconds, so a client measuring a key's age against it may see a
+    # moment up to a second before the seed's "now". A key seeded 200 days old must still be
+    # exactly 200 whole days old then (this failed when the load landed late in a second).
+    loaded_at = datetime(2026, 1, 1, 12, 0, 0, 999_999, tzinfo=timezone.utc)
+    world = load_world({"accounts": [{"domain_name": "d", "users": [
+        {"name": "u", "keys": [{"age_days": 200, "last_use_age_days": 1}]}]}]}, loaded_at)
+    (key,) = world.keys.values()
+    date_header_moment = loaded_at.replace(microsecond=0)
+    assert (date_header_moment - key.create_time).days == 200
+    assert (date_header_moment - key.last_use_time).days == 1
