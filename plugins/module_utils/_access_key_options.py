@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import DEFAULT_VARS_PREFIX, FORMATS
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._executor import DEFAULT_VERIFY_TIMEOUT
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     RETIRE_CHOICES,
@@ -56,7 +57,7 @@ ACCESS_KEY_MUTUALLY_EXCLUSIVE = [("user_id", "user_name", "users"), ("user_id", 
 ACCESS_KEY_REQUIRED_IF = [("rotate", "when_older", ("max_age",))]
 
 
-class OptionError(ValueError):
+class OptionError(TaskError, ValueError):
     """Option values that the argument spec alone cannot check."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import CLOUDS, resolve_endpoint
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey
 
 ENV_FALLBACKS = {
@@ -64,7 +65,7 @@ def connection_argument_spec() -> dict:
 CONNECTION_OPTION_NAMES = frozenset(connection_argument_spec())
 
 
-class ConnectionOptionsError(ValueError):
+class ConnectionOptionsError(TaskError, ValueError):
     """The connection options cannot work together; the message says how to fix them."""
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
+
 HUAWEICLOUD = "huaweicloud"
 TCLOUD = "tcloud"
 CLOUDS = (HUAWEICLOUD, TCLOUD)
@@ -23,7 +25,7 @@ TCLOUD_REGIONS = {
 TCLOUD_DEFAULT_REGION = "eu-de"
 
 
-class EndpointError(ValueError):
+class EndpointError(TaskError, ValueError):
     """The options do not name an endpoint we can use."""
 
 

@@ -31,7 +31,23 @@ _CREDENTIAL_CODES = {
 _SIGNATURE_EXPIRED_CODES = {"APIGW.0303", "APIG.0303"}
 
 
-class IamError(Exception):
+class TaskError(Exception):
+    """A failure a task reports as its result: ``message`` says what went wrong and what to do.
+
+    Every error the collection raises on purpose derives from this, so that one function
+    (``_results.failure_result``) turns any of them into a task result.
+    """
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def details(self) -> dict | None:
+        """Machine-readable fields for the result's ``error`` key, when there are any."""
+        return None
+
+
+class IamError(TaskError):
     """Base of every error the client raises."""
 
     hint = ""
@@ -45,7 +61,6 @@ class IamError(Exception):
         request_id: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.message = message
         self.status = status
         self.code = code
         self.request_id = request_id

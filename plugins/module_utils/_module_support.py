@@ -12,12 +12,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
-    ConnectionOptionsError,
     connection_argument_spec,
     settings_from_params,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import EndpointError
-from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
+from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
 
 
 def iam_module(argument_spec: dict, **kwargs) -> AnsibleModule:
@@ -29,15 +28,17 @@ def client_for(module: AnsibleModule) -> IamClient:
     """A client for the module's connection options; bad options end the module with a clear message."""
     try:
         settings = settings_from_params(module.params)
-    except (ConnectionOptionsError, EndpointError) as error:
-        module.fail_json(msg=str(error))
+    except TaskError as error:
+        fail_with(module, error)
     for warning in settings.warnings:
         module.warn(warning)
     return IamClient(settings)
 
 
-def fail_with(module: AnsibleModule, error: IamError, **result) -> None:
-    module.fail_json(msg=error.message, error=error.details(), **result)
+def fail_with(module: AnsibleModule, error: TaskError, **result) -> None:
+    failed = failure_result(error, **result)
+    del failed["failed"]  # fail_json sets it
+    module.fail_json(**failed)
 
 
 def refuse_standalone(name: str, argument_spec: dict, **kwargs) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Sequence
 
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
 
 KEY_LIMIT = 2
@@ -47,7 +48,7 @@ ADJUST = "adjust"
 NEW_KEY_PLACEHOLDER = "(new)"
 
 
-class PlanError(ValueError):
+class PlanError(TaskError, ValueError):
     """What the task asks cannot be done safely; the message says why and what to do."""
 
 

@@ -250,8 +250,7 @@ def main() -> None:
         fail_with(module, error)
     result = inventory_result(inventory)
     if inventory.every_user_failed:
-        first = inventory.failures[0]
-        module.fail_json(msg=first.error.message, error=first.error.details(), **result)
+        fail_with(module, inventory.failures[0].error, **result)
     warning = failures_warning(inventory)
     if warning:
         module.warn(warning)

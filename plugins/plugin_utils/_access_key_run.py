@@ -21,19 +21,16 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (
-    OptionError,
     check_access_key_options,
     credentials_path_for,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
-    ConnectionOptionsError,
     ConnectionSettings,
     settings_from_params,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
-from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import EndpointError
-from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._executor import RunFailed, execute_plan, make_verifier
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserFailure, UserSelector, resolve_names
@@ -42,16 +39,13 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     NEW_KEY_PLACEHOLDER,
     KeyRequest,
     Plan,
-    PlanError,
     plan_keys,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._results import keys_summary
+from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result, keys_summary
 from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import CredentialFileError
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext, SecretDestination
-from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import VaultSecretError, choose_encrypt_secret
+from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import choose_encrypt_secret
 
-_EXPECTED_FAILURES = (OptionError, ConnectionOptionsError, EndpointError, VaultSecretError, CredentialFileError,
-                      PlanError)
 _COUNTED = ("created", "deleted", "deactivated", "activated")
 
 
@@ -99,10 +93,8 @@ def run_access_key(params: dict, context: RunContext) -> dict:
         if params["users"] is not None or params["user_ids"] is not None:
             return _run_batch(task)
         return _run_single(task)
-    except _EXPECTED_FAILURES as error:
-        return {"failed": True, "changed": False, "msg": str(error)}
-    except IamError as error:
-        return {"failed": True, "changed": False, "msg": error.message, "error": error.details()}
+    except TaskError as error:
+        return failure_result(error)
 
 
 def _run_single(task: _Task) -> dict:
@@ -157,10 +149,8 @@ def _one_of_many(task: _Task, user: UserSelector | UserFailure) -> dict:
         finally:
             if destination:
                 destination.close()
-    except _EXPECTED_FAILURES as error:
-        return {**who, "failed": True, "changed": False, "msg": str(error)}
-    except IamError as error:
-        return {**who, "failed": True, "changed": False, "msg": error.message, "error": error.details()}
+    except TaskError as error:
+        return failure_result(error, **who)
 
 
 def _destination(task: _Task, path: str | None) -> SecretDestination | None:

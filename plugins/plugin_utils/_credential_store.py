@@ -27,6 +27,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats 
     parse,
     render,
 )
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
     check_writable,
@@ -62,7 +63,7 @@ def vaulted_value(plaintext: str, encrypt_secret: tuple[str, VaultSecret],
     return _vaulted_value(to_text(ciphertext), decrypt_secrets)
 
 
-class CredentialFileError(Exception):
+class CredentialFileError(TaskError):
     """The credentials file cannot be read, trusted or written; the message says why, never what it holds."""
 
 

@@ -24,25 +24,21 @@ from typing import Any
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import OptionError
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
-    ConnectionOptionsError,
-    ConnectionSettings,
-    settings_from_params,
-)
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import ConnectionSettings, settings_from_params
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials, format_fields
-from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import EndpointError
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import (
     AuthenticationFailed,
     Forbidden,
-    IamError,
     SecurityTokenExpired,
     SignatureExpired,
+    TaskError,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._models import (
     TemporaryKey,
     format_timestamp,
     parse_timestamp,
 )
+from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
 from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey
 from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_options import (
     METHOD_AGENCY,
@@ -52,11 +48,9 @@ from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_optio
 )
 from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import CredentialFileError
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext, SecretDestination
-from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import VaultSecretError
 
 NEW_KEY_PLACEHOLDER = "(new)"
 
-_EXPECTED_FAILURES = (OptionError, ConnectionOptionsError, EndpointError, VaultSecretError, CredentialFileError)
 
 
 @dataclass(frozen=True)
@@ -79,10 +73,8 @@ def run_temporary_access_key(params: dict, context: RunContext) -> dict:
     """The task result for ``params`` (already validated against the argument spec)."""
     try:
         return _run(params, context)
-    except _EXPECTED_FAILURES as error:
-        return {"failed": True, "changed": False, "msg": str(error)}
-    except IamError as error:
-        return {"failed": True, "changed": False, "msg": error.message, "error": error.details()}
+    except TaskError as error:
+        return failure_result(error)
 
 
 def _run(params: dict, context: RunContext) -> dict:
@@ -219,8 +211,9 @@ def _fetched(result: dict, destination: SecretDestination, stored: Credentials |
         destination.write(creds)
     except CredentialFileError as error:
         # No undo is needed, nor possible: a temporary key cannot be deleted, and expires unused.
-        return {**result, "failed": True, "changed": True, "msg": f"A temporary access key ({creds.access_key_id}) "
-                f"was issued but could not be stored; it expires unused at {creds.expires_at}: {error}"}
+        unstored = CredentialFileError(f"A temporary access key ({creds.access_key_id}) was issued but could not be "
+                                       f"stored; it expires unused at {creds.expires_at}: {error}")
+        return failure_result(unstored, **{**result, "changed": True})
     result.update(access_key_id=creds.access_key_id, expires_at=creds.expires_at,
                   expires_in=_seconds_left(creds.expires_at, client.server_now()),
                   credentials_file_changed=destination.file_changed)

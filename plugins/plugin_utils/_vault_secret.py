@@ -14,6 +14,8 @@ import typing as t
 
 from ansible.parsing.vault import VaultSecret
 
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
+
 VaultSecrets = list[tuple[str, VaultSecret]]
 
 _HOW_TO_LOAD = (
@@ -21,7 +23,7 @@ _HOW_TO_LOAD = (
 )
 
 
-class VaultSecretError(Exception):
+class VaultSecretError(TaskError):
     """No vault secret, or no unambiguous one, to encrypt with. Messages name ids, never secrets."""
 
 
