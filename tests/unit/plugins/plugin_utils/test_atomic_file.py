@@ -2,17 +2,27 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
 import stat
+import threading
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.plugin_utils import _atomic_file
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
+    UnsafePathError,
     check_writable,
+    link_previous,
+    read_regular,
+    remove_durably,
+    restore_previous,
+    set_mode,
     write_atomic,
 )
 
@@ -159,13 +169,302 @@ def test_no_backup_without_an_existing_file(tmp_path: Path) -> None:
     assert [path.name for path in tmp_path.iterdir()] == ["creds"]
 
 
-def test_a_symlink_is_followed_and_kept(tmp_path: Path) -> None:
+def test_a_symlink_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.write_bytes(b"old")
+    real.chmod(0o644)
     link = tmp_path / "link"
     link.symlink_to(real)
-    write_atomic(str(link), b"new")
-    assert link.is_symlink() and real.read_bytes() == b"new"
+    with pytest.raises(UnsafePathError) as caught:
+        write_atomic(str(link), b"new", mode=0o600, backup=True)
+    assert str(caught.value).startswith(f"Refusing to write {link}: it is a symbolic link, which is never followed")
+    assert link.is_symlink() and real.read_bytes() == b"old" and mode_of(real) == 0o644
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["link", "real"]  # no backup, no temporary file
+
+
+def test_a_dangling_symlink_is_refused_and_nothing_created(tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "created")
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        write_atomic(str(link), b"new")
+    assert [path.name for path in tmp_path.iterdir()] == ["link"]
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "creds"
+    os.mkfifo(fifo, 0o600)
+    outcome = run_briefly(fifo, write_atomic, str(fifo), b"new", backup=True)
+    assert isinstance(outcome, UnsafePathError) and "it is a FIFO (named pipe), not a regular file" in str(outcome)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_device_is_never_replaced(tmp_path: Path) -> None:
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("mknod needs CAP_MKNOD")
+    with pytest.raises(UnsafePathError, match="it is a character device, not a regular file"):
+        write_atomic(str(device), b"new")
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+def test_a_directory_is_never_replaced(tmp_path: Path) -> None:
+    (tmp_path / "creds").mkdir()
+    with pytest.raises(UnsafePathError, match="it is a directory"):
+        write_atomic(str(tmp_path / "creds"), b"new")
+
+
+def test_special_mode_bits_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="0o4600"):
+        write_atomic(str(tmp_path / "creds"), b"new", mode=0o4600)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_errors_are_task_errors() -> None:
+    assert issubclass(UnsafePathError, AtomicWriteError) and issubclass(AtomicWriteError, TaskError)
+
+
+def run_briefly(fifo: Path, function, *args, **kwargs):
+    """Call ``function`` in a thread and return what it returned or raised; fail if it blocks (on ``fifo``)."""
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append(function(*args, **kwargs))
+        except BaseException as error:  # handed to the test
+            outcome.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(2)
+    if thread.is_alive():  # let the blocked open return, then fail
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail(f"{function.__name__} opened the FIFO and waited")
+    return outcome[0]
+
+
+# set_mode
+
+
+def test_set_mode_changes_the_mode_and_says_so(tmp_path: Path) -> None:
+    target = tmp_path / "creds"
+    target.write_bytes(b"data")
+    target.chmod(0o644)
+    assert set_mode(str(target), 0o600) is True
+    assert mode_of(target) == 0o600
+    assert set_mode(str(target), 0o600) is False
+    assert target.read_bytes() == b"data"
+
+
+def test_set_mode_never_changes_a_second_name_of_the_file(tmp_path: Path) -> None:
+    # A kept previous version, or a file another user hard-linked here: chmod would change both.
+    target, other = tmp_path / "creds", tmp_path / "other"
+    target.write_bytes(b"data")
+    target.chmod(0o600)
+    os.link(target, other)
+    assert set_mode(str(target), 0o644) is True
+    assert (mode_of(target), target.read_bytes()) == (0o644, b"data")
+    assert mode_of(other) == 0o600 and target.stat().st_ino != other.stat().st_ino
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["creds", "other"]
+
+
+def test_set_mode_refuses_special_bits(tmp_path: Path) -> None:
+    target = tmp_path / "creds"
+    target.write_bytes(b"data")
+    target.chmod(0o644)
+    for mode in (0o4600, 0o2600, 0o1600):
+        with pytest.raises(ValueError):
+            set_mode(str(target), mode)
+    assert mode_of(target) == 0o644
+
+
+def test_set_mode_never_follows_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_bytes(b"data")
+    real.chmod(0o644)
+    (tmp_path / "link").symlink_to(real)
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        set_mode(str(tmp_path / "link"), 0o600)
+    assert mode_of(real) == 0o644
+
+
+def test_set_mode_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "creds"
+    os.mkfifo(fifo, 0o644)
+    outcome = run_briefly(fifo, set_mode, str(fifo), 0o600)
+    assert isinstance(outcome, UnsafePathError) and "FIFO" in str(outcome)
+    assert mode_of(fifo) == 0o644
+
+
+def test_set_mode_of_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(AtomicWriteError, match="it does not exist"):
+        set_mode(str(tmp_path / "creds"), 0o600)
+
+
+def test_set_mode_checks_what_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A FIFO swapped in between the lstat and the open: fstat must catch it, and no chmod happen.
+    target = tmp_path / "creds"
+    target.write_bytes(b"data")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o644)
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, flags, *rest: real_open(fifo, flags, *rest))
+    outcome = run_briefly(fifo, set_mode, str(target), 0o600)
+    assert isinstance(outcome, UnsafePathError) and "FIFO" in str(outcome)
+    assert mode_of(fifo) == 0o644
+
+
+# read_regular
+
+
+def test_read_regular_reads_a_file_or_none(tmp_path: Path) -> None:
+    target = tmp_path / "creds"
+    assert read_regular(str(target)) is None
+    target.write_bytes(b"x" * 200_000)
+    assert read_regular(str(target)) == b"x" * 200_000
+    target.write_bytes(b"")
+    assert read_regular(str(target)) == b""
+
+
+def test_read_regular_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "creds"
+    os.mkfifo(fifo, 0o600)
+    outcome = run_briefly(fifo, read_regular, str(fifo))
+    assert isinstance(outcome, UnsafePathError)
+    assert str(outcome).startswith(f"Refusing to read {fifo}: it is a FIFO (named pipe), not a regular file")
+
+
+def test_read_regular_checks_what_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A FIFO swapped in between the lstat and the open: O_NONBLOCK keeps the open from waiting.
+    target = tmp_path / "creds"
+    target.write_bytes(b"data")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo, 0o600)
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, flags, *rest: real_open(fifo, flags, *rest))
+    outcome = run_briefly(fifo, read_regular, str(target))
+    assert isinstance(outcome, UnsafePathError) and "FIFO" in str(outcome)
+
+
+def test_read_regular_never_follows_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real").write_bytes(b"data")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        read_regular(str(tmp_path / "link"))
+
+
+def test_read_regular_refuses_a_character_device() -> None:
+    with pytest.raises(UnsafePathError, match="character device"):
+        read_regular("/dev/null")
+
+
+# link_previous and restore_previous
+
+
+def test_the_kept_version_survives_a_write_and_comes_back(tmp_path: Path) -> None:
+    target, keep = tmp_path / "creds", tmp_path / ".creds.previous"
+    target.write_bytes(b"old")
+    target.chmod(0o640)
+    assert link_previous(str(target), str(keep)) is True
+    assert keep.read_bytes() == b"old"
+    write_atomic(str(target), b"new")
+    assert (target.read_bytes(), keep.read_bytes()) == (b"new", b"old")
+    restore_previous(str(keep), str(target))
+    assert target.read_bytes() == b"old" and mode_of(target) == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["creds"]
+
+
+def test_link_previous_of_a_missing_file_keeps_nothing(tmp_path: Path) -> None:
+    assert link_previous(str(tmp_path / "creds"), str(tmp_path / "keep")) is False
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_link_previous_replaces_a_stale_copy(tmp_path: Path) -> None:
+    target, keep = tmp_path / "creds", tmp_path / "keep"
+    target.write_bytes(b"current")
+    keep.write_bytes(b"stale")
+    assert link_previous(str(target), str(keep)) is True
+    assert keep.read_bytes() == b"current"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["creds", "keep"]  # no temporary name left
+
+
+def test_link_previous_replaces_a_stale_link_without_following_it(tmp_path: Path) -> None:
+    target, keep, victim = tmp_path / "creds", tmp_path / "keep", tmp_path / "victim"
+    target.write_bytes(b"current")
+    victim.write_bytes(b"precious")
+    keep.symlink_to(victim)
+    assert link_previous(str(target), str(keep)) is True
+    assert not keep.is_symlink() and keep.read_bytes() == b"current" and victim.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK])
+def test_link_previous_copies_where_hard_links_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    def no_link(*_args, **_kwargs) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "link", no_link)
+    target, keep = tmp_path / "creds", tmp_path / "keep"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    assert link_previous(str(target), str(keep)) is True
+    assert keep.read_bytes() == b"old" and mode_of(keep) == 0o600
+    assert keep.stat().st_ino != target.stat().st_ino
+    write_atomic(str(target), b"new")
+    restore_previous(str(keep), str(target))
+    assert target.read_bytes() == b"old"
+
+
+def test_link_previous_reports_other_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_space(*_args, **_kwargs) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "link", no_space)
+    (tmp_path / "creds").write_bytes(b"old")
+    with pytest.raises(AtomicWriteError, match=r"Failed to keep the previous version of .*: No space left on device"):
+        link_previous(str(tmp_path / "creds"), str(tmp_path / "keep"))
+    assert [path.name for path in tmp_path.iterdir()] == ["creds"]
+
+
+def test_link_previous_refuses_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real").write_bytes(b"data")
+    (tmp_path / "creds").symlink_to(tmp_path / "real")
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        link_previous(str(tmp_path / "creds"), str(tmp_path / "keep"))
+    assert not (tmp_path / "keep").exists()
+
+
+def test_the_previous_version_is_durable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            synced.append(os.fstat(descriptor).st_ino)
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    (tmp_path / "creds").write_bytes(b"old")
+    link_previous(str(tmp_path / "creds"), str(tmp_path / "keep"))
+    assert synced == [tmp_path.stat().st_ino]
+    restore_previous(str(tmp_path / "keep"), str(tmp_path / "creds"))
+    assert synced == [tmp_path.stat().st_ino] * 2
+
+
+def test_restore_previous_without_a_kept_version_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "creds").write_bytes(b"new")
+    with pytest.raises(AtomicWriteError, match=r"its previous version .* is gone"):
+        restore_previous(str(tmp_path / "keep"), str(tmp_path / "creds"))
+    assert (tmp_path / "creds").read_bytes() == b"new"
+
+
+def test_restore_previous_refuses_a_link_as_the_kept_version(tmp_path: Path) -> None:
+    (tmp_path / "creds").write_bytes(b"new")
+    (tmp_path / "keep").symlink_to("/etc/passwd")
+    with pytest.raises(UnsafePathError, match="is a symbolic link"):
+        restore_previous(str(tmp_path / "keep"), str(tmp_path / "creds"))
+    assert (tmp_path / "creds").read_bytes() == b"new"
 
 
 def test_check_writable_accepts_a_new_file_in_a_writable_directory(tmp_path: Path) -> None:
@@ -195,9 +494,37 @@ def test_check_writable_refuses_a_read_only_directory(tmp_path: Path) -> None:
         locked.chmod(0o700)
 
 
-def test_check_writable_refuses_a_read_only_directory_as_seen_by_access(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_writable_refuses_a_read_only_directory_as_seen_by_access(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     # Runs even as root, where the real permission check always passes.
     monkeypatch.setattr(os, "access", lambda path, mode: False)
     with pytest.raises(AtomicWriteError) as caught:
         check_writable(str(tmp_path / "creds"))
     assert str(caught.value) == f"Cannot write {tmp_path / 'creds'}: the directory {tmp_path} is not writable"
+
+
+# remove_durably
+
+
+def test_remove_durably_removes_and_flushes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda descriptor: (synced.append(os.fstat(descriptor).st_ino),
+                                                         real_fsync(descriptor))[1])
+    (tmp_path / "journal").write_bytes(b"x")
+    assert remove_durably(str(tmp_path / "journal")) is True
+    assert list(tmp_path.iterdir()) == [] and synced == [tmp_path.stat().st_ino]
+    assert remove_durably(str(tmp_path / "journal")) is False
+
+
+def test_remove_durably_removes_a_link_not_its_target(tmp_path: Path) -> None:
+    (tmp_path / "real").write_bytes(b"precious")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert remove_durably(str(tmp_path / "link")) is True
+    assert [path.name for path in tmp_path.iterdir()] == ["real"]
+
+
+def test_remove_durably_reports_a_failure(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(AtomicWriteError, match=f"Cannot remove {re.escape(str(tmp_path / 'dir'))}: "):
+        remove_durably(str(tmp_path / "dir"))
