@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 
-from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserKeys, days_since_last_use
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserKeys
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey
+from ansible_collections.keywarden.iam.plugins.module_utils._planner import KEY_LIMIT
+
+# Thresholds beyond a century are mistakes, and would overflow date arithmetic.
+MAX_THRESHOLD_DAYS = 36500
 
 # Severities, lowest first; the names and numbers follow OCSF's severity_id.
 SEVERITIES = ("informational", "low", "medium", "high", "critical")
@@ -87,11 +91,13 @@ class Thresholds:
 
     def problems(self) -> list:
         """Why these thresholds cannot be used; empty when they can."""
-        found = [f"{name} must not be negative, not {value}"
+        found = [f"{name} must be from 0 to {MAX_THRESHOLD_DAYS} days, not {value}"
                  for name, value in (("max_key_age", self.max_key_age), ("max_unused_days", self.max_unused_days),
-                                     ("max_inactive_days", self.max_inactive_days)) if value < 0]
-        if self.max_active_keys < 1:
-            found.append(f"max_active_keys must be at least 1, not {self.max_active_keys}")
+                                     ("max_inactive_days", self.max_inactive_days))
+                 if not 0 <= value <= MAX_THRESHOLD_DAYS]
+        if not 1 <= self.max_active_keys <= KEY_LIMIT:
+            found.append(f"max_active_keys must be from 1 to {KEY_LIMIT} (a user holds at most {KEY_LIMIT} keys), "
+                         f"not {self.max_active_keys}")
         return found
 
 
@@ -151,9 +157,9 @@ def _violations(user: UserKeys, now: datetime, thresholds: Thresholds, enabled: 
         for key in user.keys:
             yield ROOT, key, len(user.keys)
     for key in active:
-        if KEY_AGE in enabled and key.age_days(now) > thresholds.max_key_age:
+        if KEY_AGE in enabled and key.older_than(now, thresholds.max_key_age):
             yield KEY_AGE, key, key.age_days(now)
-        idle = days_since_last_use(key, now)
+        idle = key.days_since_last_use(now)
         # Without last-use data (not fetched) the rule cannot be judged, so it stays silent.
         if UNUSED in enabled and idle is not None and idle > thresholds.max_unused_days:
             yield UNUSED, key, idle
@@ -161,7 +167,7 @@ def _violations(user: UserKeys, now: datetime, thresholds: Thresholds, enabled: 
         for key in _extra_active_keys(active, thresholds.max_active_keys):
             yield SINGLE_ACTIVE, key, len(active)
     for key in user.keys:
-        idle = days_since_last_use(key, now)
+        idle = key.days_since_last_use(now)
         if INACTIVE in enabled and not key.active and idle is not None and idle > thresholds.max_inactive_days:
             yield INACTIVE, key, idle
 
@@ -291,7 +297,7 @@ def _remedy(user: UserKeys, key: AccessKey, rules: tuple[str, ...], now: datetim
     def make(action: str, reason: str, old_key: str | None = None) -> Remediation:
         return Remediation(user.user_id, user.user_name, key.access_key_id, action, rules, reason, old_key)
 
-    idle = days_since_last_use(key, now)
+    idle = key.days_since_last_use(now)
     would_linger = INACTIVE in enabled and idle is not None and idle > thresholds.max_inactive_days
     if ROOT in rules:
         return make(DELETE, "the root identity must hold no access key")

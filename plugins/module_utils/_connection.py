@@ -35,6 +35,9 @@ ENV_FALLBACKS = {
 
 DEFAULT_TIMEOUT = 30
 DEFAULT_RETRIES = 4
+# Far beyond any real need, and small enough that no timer or back-off overflows.
+MAX_TIMEOUT = 3600
+MAX_RETRIES = 20
 
 
 def _with_env(name: str, **spec) -> dict:
@@ -60,9 +63,6 @@ def connection_argument_spec() -> dict:
         "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
         "retries": {"type": "int", "default": DEFAULT_RETRIES},
     }
-
-
-CONNECTION_OPTION_NAMES = frozenset(connection_argument_spec())
 
 
 class ConnectionOptionsError(TaskError, ValueError):
@@ -139,10 +139,10 @@ def settings_from_params(params: dict) -> ConnectionSettings:
     timeout = params.get("timeout")
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     retries = params.get("retries")
-    if timeout <= 0:
-        raise ConnectionOptionsError(f"timeout must be a positive number of seconds, not {timeout}.")
-    if retries is not None and retries < 0:
-        raise ConnectionOptionsError(f"retries must be 0 or more, not {retries}.")
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise ConnectionOptionsError(f"timeout must be from 1 to {MAX_TIMEOUT} seconds, not {timeout}.")
+    if retries is not None and not 0 <= retries <= MAX_RETRIES:
+        raise ConnectionOptionsError(f"retries must be from 0 to {MAX_RETRIES}, not {retries}.")
     return ConnectionSettings(
         endpoint=endpoint,
         signing_key=signing_key,

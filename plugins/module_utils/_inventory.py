@@ -238,20 +238,13 @@ def never_used(key: AccessKey) -> bool | None:
     return abs(key.last_used - key.created) <= NEVER_USED_TOLERANCE
 
 
-def days_since_last_use(key: AccessKey, now: datetime) -> int | None:
-    """Whole days since the key was last used; a key never used counts from its creation."""
-    if key.last_used is None:
-        return None
-    return max(0, (now - key.last_used).days)
-
-
 def key_record(key: AccessKey, now: datetime, *, user_name: str | None = None) -> dict:
     """A key as task output and reports show it: metadata only."""
     record = key_summary(key, now)
     record.update({
         "user_name": user_name,
         "last_used": format_timestamp(key.last_used) if key.last_used is not None else None,
-        "days_since_last_use": days_since_last_use(key, now),
+        "days_since_last_use": key.days_since_last_use(now),
         "never_used": never_used(key),
     })
     return record

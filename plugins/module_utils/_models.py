@@ -69,8 +69,23 @@ class AccessKey:
             last_used=parse_timestamp(str(last_use)) if last_use else None,
         )
 
+    # Ages are whole days by the IAM service's clock, rounded down, everywhere: a rotation by
+    # max_age and the compliance rule for key age agree on the same day.
     def age_days(self, now: datetime) -> int:
         return max(0, (now - self.created).days)
+
+    def older_than(self, now: datetime, days: int) -> bool:
+        """Whether the key has lived more than ``days`` whole days (day ``days + 1`` on)."""
+        return self.age_days(now) > days
+
+    def days_since_last_use(self, now: datetime) -> int | None:
+        """Whole days since the key was last used (a key never used counts from its creation).
+
+        None when the last use is unknown: only the show call reports it.
+        """
+        if self.last_used is None:
+            return None
+        return max(0, (now - self.last_used).days)
 
 
 @dataclass(frozen=True)

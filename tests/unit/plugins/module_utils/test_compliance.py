@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _compliance as c
-from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserKeys, days_since_last_use, never_used
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserKeys, never_used
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -80,7 +80,7 @@ def test_rules_on_use_and_age_judge_active_keys_only_and_inactive_rule_inactive_
 
 def test_without_last_use_data_the_use_rules_stay_silent():
     unknown = replace(key("K", days(400), status=INACTIVE), last_used=None)
-    assert never_used(unknown) is None and days_since_last_use(unknown, NOW) is None
+    assert never_used(unknown) is None and unknown.days_since_last_use(NOW) is None
     assert found(one_user(unknown)) == set()
 
 
@@ -136,7 +136,19 @@ def test_summary_counts():
 def test_threshold_problems():
     assert c.Thresholds().problems() == []
     assert c.Thresholds(max_key_age=-1, max_active_keys=0).problems() == [
-        "max_key_age must not be negative, not -1", "max_active_keys must be at least 1, not 0"]
+        "max_key_age must be from 0 to 36500 days, not -1",
+        "max_active_keys must be from 1 to 2 (a user holds at most 2 keys), not 0"]
+    # Why #7 of "Never lose a key": huge numbers ended in raw overflow errors.
+    assert c.Thresholds(max_unused_days=9999999999, max_active_keys=3).problems() == [
+        "max_unused_days must be from 0 to 36500 days, not 9999999999",
+        "max_active_keys must be from 1 to 2 (a user holds at most 2 keys), not 3"]
+
+
+def test_max_age_is_the_same_whole_day_rule_as_rotation():
+    # Why #7: 90 days 23 hours was rotated by access_key (exact time) and compliant here (whole days).
+    almost = key("A", timedelta(days=90, hours=23))
+    assert not almost.older_than(NOW, 90) and found(one_user(almost), rules=[c.KEY_AGE]) == set()
+    assert key("A", days(91)).older_than(NOW, 90)
 
 
 # ---- remediation ------------------------------------------------------------------------------

@@ -43,8 +43,8 @@ def test_every_user_with_last_use(iam):
     assert [(user.user_name, len(user.keys)) for user in result.users] == [("admin", 1), ("alice", 2), ("bob", 1)]
     assert result.failures == ()
     laptop, old_ci = result.users[1].keys
-    assert inventory.days_since_last_use(laptop, result.now) == 1
-    assert inventory.days_since_last_use(old_ci, result.now) == 125
+    assert laptop.days_since_last_use(result.now) == 1
+    assert old_ci.days_since_last_use(result.now) == 125
     bob = result.users[2].keys[0]
     assert inventory.never_used(bob) is True and inventory.never_used(laptop) is False
 

@@ -76,7 +76,9 @@ def test_ak_sk_wins_over_password_and_is_what_rotation_protects():
     ({"access_key": "AK"}, "secret_key is not set"),
     ({"auth_username": "u", "auth_password": "p"}, "missing: auth_domain_name"),
     ({}, "No credentials"),
-    ({"access_key": "AK", "secret_key": "SK", "timeout": 0}, "timeout must be a positive"),
+    ({"access_key": "AK", "secret_key": "SK", "timeout": 0}, "timeout must be from 1 to 3600 seconds, not 0"),
+    ({"access_key": "AK", "secret_key": "SK", "timeout": 99999999999}, "timeout must be from 1 to 3600"),
+    ({"access_key": "AK", "secret_key": "SK", "retries": 10**12}, "retries must be from 0 to 20"),
 ])
 def test_option_mistakes_say_how_to_fix_them(params, message):
     with pytest.raises(ConnectionOptionsError, match=message):
