@@ -5,55 +5,121 @@
 
 Private to the keywarden.iam collection: the interface may change without notice.
 
-For a new key: create -> store the secret -> verify the key -> then the steps that retire the
-key it replaces. Each failure is undone as far as it must be so that no key exists whose
-secret nobody holds:
-- the create's answer is lost: list the keys, delete the orphan, try once more;
+Each step is performed through ``KeyOperations`` (the cloud and the controller's files), then
+folded into the world with the planner's own ``simulate``, so the executor's view of the keys
+is the one check mode predicts, with the real ids.
+
+What keeps a key from being lost is the journal, not this module: a rotation is recorded before
+its create, its new secret reaches the disk before anything else, and any run settles what an
+interrupted one left (see _planner.settle_journal). Here, while the process lives, a failure
+is undone as far as it must be:
+- a create's answer is lost: list the keys, delete what this rotation provably created, try once more;
 - storing the secret fails: delete the new key again;
-- the new key does not work: put the previous credentials file back, delete the new key.
-A failure after that (retiring the old key) leaves both keys working and says so.
+- the new key does not work: put the previous credentials file back, delete the new key;
+- retiring the old key fails: both keys stay working and the journal stays open, so the next
+  run finishes the retirement.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Mapping, Protocol
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _errors as errors
-from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey, NewAccessKey
-from ansible_collections.keywarden.iam.plugins.module_utils._planner import CREATE, DELETE, UPDATE, Plan, Step
-from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey
+from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    ADOPT,
+    BEGIN,
+    CHMOD,
+    CREATE,
+    DELETE,
+    END,
+    NEW_KEY_PLACEHOLDER,
+    PHASE_CREATING,
+    RESTORE,
+    REWRITE,
+    SIGN_WITH,
+    STORE,
+    UPDATE,
+    VERIFY,
+    Claim,
+    JournalFacts,
+    Plan,
+    Step,
+    World,
+    lost_create_candidates,
+    simulate,
+)
 
-DEFAULT_VERIFY_TIMEOUT = 60
-VERIFY_INTERVAL = 2.0
 
+class KeyOperations(Protocol):
+    """What the executor needs from the cloud and the controller: one method per kind of step."""
 
-class SecretSink(Protocol):
-    """Where a new secret goes. ``store`` must be all-or-nothing; ``restore`` undoes it."""
+    def delete_key(self, access_key_id: str) -> None: ...
+
+    def update_key(self, access_key_id: str, *, status: str | None, description: str | None) -> AccessKey: ...
+
+    def create_key(self, description: str | None) -> NewAccessKey: ...
+
+    def list_keys(self) -> list[AccessKey]: ...
+
+    def begin(self, step: Step) -> JournalFacts: ...
 
     def store(self, new_key: NewAccessKey) -> None: ...
 
-    def restore(self) -> None: ...
+    def adopt(self, access_key_id: str) -> None: ...
+
+    def verify(self, access_key_id: str) -> None: ...
+
+    def sign_with(self, access_key_id: str) -> None: ...
+
+    def end(self) -> None: ...
+
+    def undo_store(self) -> str | None:
+        """Put the file back as it was before the rotation; the key it holds then (None: no file)."""
+
+    def rewrite(self) -> None: ...
+
+    def chmod(self, mode: int) -> None: ...
+
+    def claims(self) -> Mapping[str, Claim]: ...
 
 
 @dataclass
 class Outcome:
-    """What a run did, step by step, for the task result (ids only, never a secret)."""
+    """What a run did: the steps it carried out (with real ids) and the world after them."""
 
-    keys: list[AccessKey]
-    created: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    deactivated: list[str] = field(default_factory=list)
-    activated: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    world: World
+    done: list = field(default_factory=list)
     new_key: NewAccessKey | None = None
 
     @property
     def changed(self) -> bool:
-        return bool(self.created or self.deleted or self.deactivated or self.activated or self.updated)
+        return any(step.kind not in (VERIFY, SIGN_WITH) for step in self.done)
+
+    @property
+    def file_changed(self) -> bool:
+        return self.world.file_written or any(step.kind == CHMOD for step in self.done)
+
+
+def counts(steps) -> dict:
+    """The ids a list of steps creates, deletes, deactivates, activates or describes, for results."""
+    ids: dict = {"created": [], "deleted": [], "deactivated": [], "activated": [], "updated": []}
+    for step in steps:
+        if step.kind == CREATE:
+            ids["created"].append(step.access_key_id or NEW_KEY_PLACEHOLDER)
+        elif step.kind == DELETE:
+            ids["deleted"].append(step.access_key_id)
+        elif step.kind == UPDATE:
+            if step.status == INACTIVE:
+                ids["deactivated"].append(step.access_key_id)
+            elif step.status == ACTIVE:
+                ids["activated"].append(step.access_key_id)
+            if step.description is not None:
+                ids["updated"].append(step.access_key_id)
+    # A key created and deleted again within one run (an undo) was not created after all.
+    undone = set(ids["created"]) & set(ids["deleted"])
+    return {name: [i for i in values if i not in undone] for name, values in ids.items()}
 
 
 class RunFailed(Exception):
@@ -66,176 +132,173 @@ class RunFailed(Exception):
         self.cause = cause
 
 
-class KeyVerifier(Protocol):
-    def __call__(self, new_key: NewAccessKey) -> None: ...
+def execute_plan(plan: Plan, world: World, ops: KeyOperations) -> Outcome:
+    """Carry out ``plan`` from ``world``; raise RunFailed with what was done when a step fails."""
+    return _Execution(ops, Outcome(world)).run(plan.steps)
 
 
-def execute_plan(
-    client: IamClient,
-    user_id: str,
-    keys: list[AccessKey],
-    plan: Plan,
-    *,
-    sink: SecretSink | None,
-    verify: KeyVerifier | None,
-) -> Outcome:
-    """Run ``plan``; raise RunFailed with what was done when a step fails."""
-    state = {key.access_key_id: key for key in keys}
-    outcome = Outcome(keys=list(keys))
-    auth_key = client.settings.auth_access_key
-    try:
-        for step in plan.steps:
-            if step.action == CREATE:
-                new_key = _create_store_verify(client, user_id, step, set(state), sink, verify, outcome)
-                state[new_key.key.access_key_id] = new_key.key
-                if auth_key and any(s.access_key_id == auth_key for s in plan.steps if s is not step):
-                    # Self-rotation: the key this task signs with is about to be retired, and the new
-                    # one is proven to work, so sign the remaining steps with the new one.
-                    client = client.with_signing_key(SigningKey(new_key.key.access_key_id, new_key.secret_access_key))
-            elif step.action == DELETE:
-                _delete(client, step.access_key_id or "")
-                state.pop(step.access_key_id or "", None)
-                outcome.deleted.append(step.access_key_id or "")
-            elif step.action == UPDATE:
-                state[step.access_key_id or ""] = _update(client, state[step.access_key_id or ""], step, outcome)
-    except errors.IamError as error:
-        outcome.keys = _sorted(state.values())
-        raise RunFailed(_with_progress(error.message, outcome), outcome, error) from None
-    outcome.keys = _sorted(state.values())
-    return outcome
+class _Execution:
+    def __init__(self, ops: KeyOperations, outcome: Outcome) -> None:
+        self.ops = ops
+        self.outcome = outcome
+        self.journal: JournalFacts | None = None
+        self.new_key: NewAccessKey | None = None
+        # True from a create whose answer was lost until what it made is known to be deleted:
+        # until then the journal must stay open, so that the next run can finish the job.
+        self.create_uncertain = False
 
+    def run(self, steps) -> Outcome:
+        for step in steps:
+            step = self._real(step)
+            try:
+                self._perform(step)
+            except _Undone as undone:
+                raise RunFailed(_with_progress(undone.message, self.outcome), self.outcome, undone.cause) from None
+            except errors.IamError as error:
+                raise RunFailed(self._stop(step, error.message), self.outcome, error) from None
+            except errors.TaskError as error:  # a file or journal that could not be written
+                raise RunFailed(self._stop(step, error.message), self.outcome) from None
+        return self.outcome
 
-def _create_store_verify(client, user_id, step, known_ids, sink, verify, outcome) -> NewAccessKey:
-    new_key = _create_reconciling(client, user_id, step.description, known_ids)
-    outcome.created.append(new_key.key.access_key_id)
-    outcome.new_key = new_key
-    new_id = new_key.key.access_key_id
-    if sink is not None:
+    def _real(self, step: Step) -> Step:
+        """The step with the created key's real id in place of the placeholder."""
+        if step.access_key_id == NEW_KEY_PLACEHOLDER and self.new_key is not None:
+            return replace(step, access_key_id=self.new_key.key.access_key_id)
+        return step
+
+    def _done(self, step: Step, new_key: AccessKey | None = None) -> None:
+        self.outcome.world = simulate(self.outcome.world, step, new_key=new_key)
+        self.outcome.done.append(step)
+
+    def _perform(self, step: Step) -> None:
+        ops, kind = self.ops, step.kind
+        if kind == BEGIN:
+            self.journal = ops.begin(step)
+        elif kind == DELETE:
+            ops.delete_key(step.access_key_id or "")
+        elif kind == UPDATE:
+            ops.update_key(step.access_key_id or "", status=step.status, description=step.description)
+        elif kind == CREATE:
+            self.new_key = self._create(step)
+            self.outcome.new_key = self.new_key
+            self._done(replace(step, access_key_id=self.new_key.key.access_key_id), self.new_key.key)
+            return
+        elif kind == STORE:
+            self._store()
+        elif kind == ADOPT:
+            ops.adopt(step.access_key_id or "")
+        elif kind == VERIFY:
+            self._verify(step.access_key_id or "")
+        elif kind == SIGN_WITH:
+            ops.sign_with(step.access_key_id or "")
+        elif kind == END:
+            ops.end()
+        elif kind == REWRITE:
+            ops.rewrite()
+        elif kind == CHMOD:
+            ops.chmod(step.mode or 0o600)
+        else:
+            raise ValueError(f"unknown step kind {kind!r}")
+        self._done(step)
+
+    def _create(self, step: Step) -> NewAccessKey:
+        """Create a key; when the answer is lost, delete what this rotation provably made and try once more."""
         try:
-            sink.store(new_key)
+            return self.ops.create_key(step.description)
+        except errors.CreateOutcomeUnknown:
+            self.create_uncertain = True
+            self._delete_lost()
+        try:
+            return self.ops.create_key(step.description)
+        except errors.CreateOutcomeUnknown as error:
+            self.create_uncertain = True
+            self._delete_lost()
+            raise errors.failure(
+                "create an access key", f"the answer to the create request was lost twice ({error.message}); the keys "
+                "those requests made were deleted again, so no key is left whose secret nobody holds. Run the task "
+                "again", errors.CreateOutcomeUnknown) from None
+
+    def _delete_lost(self) -> None:
+        if self.journal is None:  # never: a plan opens the journal before it creates
+            raise ValueError("a create without a journal cannot be reconciled")
+        candidates = lost_create_candidates(self.journal, self.ops.list_keys(), self.ops.claims(),
+                                            self.outcome.world.signing_key)
+        for key in candidates:
+            self.ops.delete_key(key.access_key_id)
+            # Simulated too, so the world never lists a key that is gone.
+            self._done(Step(DELETE, "the answer to its create request was lost", access_key_id=key.access_key_id))
+        self.create_uncertain = False
+
+    def _store(self) -> None:
+        assert self.new_key is not None, "a plan stores only a key it created"
+        try:
+            self.ops.store(self.new_key)
         except Exception as error:  # any failure to store means nobody holds the secret
-            undo = _delete_again(client, new_id, outcome)
-            raise RunFailed(f"Failed to store the secret of the new access key {new_id}: {_safe(error)}. {undo}",
-                            outcome) from None
-    if verify is not None:
+            new_id = self.new_key.key.access_key_id
+            undo = self._delete_again(new_id)
+            raise _Undone(f"Failed to store the secret of the new access key {new_id}: {_safe(error)}. {undo}") \
+                from None
+
+    def _verify(self, access_key_id: str) -> None:
         try:
-            verify(new_key)
+            self.ops.verify(access_key_id)
         except errors.IamError as error:
-            restored = _restore(sink)
-            undo = _delete_again(client, new_id, outcome) if restored is None else (
-                f"The new key {new_id} was kept because the previous credentials file could not be put back "
-                f"({restored}); the file holds the new key's secret.")
-            raise RunFailed(f"The new access key {new_id} did not work: {error.message} {undo}", outcome,
-                            error) from None
-    return new_key
+            try:
+                restored_key = self.ops.undo_store()
+            except Exception as restore_error:
+                # The file keeps the new key; the journal stays open, so the next run verifies it again.
+                raise _Undone(
+                    f"The access key {access_key_id} did not work: {error.message} It was kept, because the previous "
+                    f"credentials file could not be put back ({_safe(restore_error)}); the next run checks it again.",
+                    error) from None
+            self._done(Step(RESTORE, "put the previous credentials file back", access_key_id=restored_key))
+            undo = self._delete_again(access_key_id)
+            raise _Undone(f"The access key {access_key_id} did not work: {error.message} The previous credentials "
+                          f"file was put back. {undo}", error) from None
+
+    def _delete_again(self, access_key_id: str) -> str:
+        """Undo a key whose secret nobody will hold; then the rotation is over and the journal closed."""
+        try:
+            self.ops.delete_key(access_key_id)
+        except errors.IamError as error:
+            return (f"The key {access_key_id} could not be deleted again ({error.message}); the journal keeps the "
+                    "rotation open, so the next run of this task deletes it.")
+        self._done(Step(DELETE, "undo: nobody holds its secret", access_key_id=access_key_id))
+        self.ops.end()
+        self._done(Step(END, "close the journal: the rotation was undone"))
+        return f"The key {access_key_id} was deleted again, so no key exists whose secret nobody holds."
+
+    def _stop(self, step: Step, message: str) -> str:
+        """The failure message for ``step``; a rotation that created nothing yet is abandoned cleanly."""
+        if self.create_uncertain:
+            message += (" A key may have been created: the journal keeps the rotation open, so the next run of this "
+                        "task finds that key and deletes it.")
+        elif self.outcome.world.journal_phase == PHASE_CREATING and step.kind != BEGIN:
+            # Nothing was created (or what was created is already deleted again): close the journal.
+            try:
+                self.ops.end()
+                self._done(Step(END, "close the journal: the rotation was abandoned"))
+            except errors.TaskError:
+                pass  # the next run finds the journal and closes it
+        elif self.outcome.world.journal_phase is not None:
+            message += (" The new key is stored and the journal keeps the rotation open: the next run of this task "
+                        "finishes it.")
+        return _with_progress(message, self.outcome)
 
 
-def _create_reconciling(client: IamClient, user_id: str, description: str | None, known_ids: set) -> NewAccessKey:
-    """Create a key; when the answer is lost, delete whatever the lost create made and try once more."""
-    try:
-        return client.create_key(user_id, description)
-    except errors.CreateOutcomeUnknown:
-        _delete_orphans(client, user_id, known_ids)
-    try:
-        return client.create_key(user_id, description)
-    except errors.CreateOutcomeUnknown as error:
-        _delete_orphans(client, user_id, known_ids)
-        raise errors.failure(
-            f"create an access key for user {user_id}",
-            f"the answer to the create request was lost twice ({error.message}); any key those requests made was "
-            "deleted again, so nothing changed. Run the task again", errors.CreateOutcomeUnknown) from None
-
-
-def _delete_orphans(client: IamClient, user_id: str, known_ids: set) -> None:
-    for key in client.list_keys(user_id):
-        if key.access_key_id not in known_ids:
-            _delete(client, key.access_key_id)
-
-
-def _delete(client: IamClient, access_key_id: str) -> None:
-    with contextlib.suppress(errors.NotFound):  # already gone, which is what the step wanted
-        client.delete_key(access_key_id)
-
-
-def _delete_again(client: IamClient, new_id: str, outcome: Outcome) -> str:
-    try:
-        _delete(client, new_id)
-    except errors.IamError as error:
-        return (f"The new key {new_id} could not be deleted again ({error.message}); delete it by hand: "
-                "its secret is not stored anywhere.")
-    outcome.created.remove(new_id)
-    outcome.new_key = None
-    return f"The new key {new_id} was deleted again, so no key exists whose secret nobody holds."
-
-
-def _restore(sink: SecretSink | None) -> str | None:
-    """Put the previous credentials back; the reason it failed, or None when it worked."""
-    if sink is None:
-        return None
-    try:
-        sink.restore()
-    except Exception as error:
-        return _safe(error)
-    return None
-
-
-def _update(client: IamClient, key: AccessKey, step: Step, outcome: Outcome) -> AccessKey:
-    updated = client.update_key(key.access_key_id, status=step.status, description=step.description)
-    # The update answer may leave fields out; keep what we knew for those.
-    merged = AccessKey(key.access_key_id, key.user_id, updated.status or key.status, key.created,
-                       step.description if step.description is not None else key.description, key.last_used)
-    if step.status == INACTIVE:
-        outcome.deactivated.append(key.access_key_id)
-    elif step.status == ACTIVE:
-        outcome.activated.append(key.access_key_id)
-    if step.description is not None:
-        outcome.updated.append(key.access_key_id)
-    return merged
+class _Undone(Exception):
+    def __init__(self, message: str, cause: errors.IamError | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
 
 
 def _with_progress(message: str, outcome: Outcome) -> str:
-    done = []
-    for label, ids in (("created", outcome.created), ("deleted", outcome.deleted),
-                       ("deactivated", outcome.deactivated), ("activated", outcome.activated)):
-        if ids:
-            done.append(f"{label} {', '.join(ids)}")
+    done = [f"{label} {', '.join(ids)}" for label, ids in counts(outcome.done).items() if ids and label != "updated"]
     return message + (f" Done before the failure: {'; '.join(done)}." if done else " Nothing was changed.")
 
 
 def _safe(error: BaseException) -> str:
-    # Store and restore errors come from our own file code, whose messages never carry
-    # file content; still, keep just the message, not a repr with arguments.
+    # Store and restore errors come from our own file code, whose messages never carry file
+    # content; still, keep just the message, not a repr with arguments.
     return str(error) or type(error).__name__
-
-
-def _sorted(keys) -> list:
-    return sorted(keys, key=lambda key: (key.created, key.access_key_id))
-
-
-def make_verifier(
-    client: IamClient,
-    *,
-    timeout: float = DEFAULT_VERIFY_TIMEOUT,
-    interval: float = VERIFY_INTERVAL,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-) -> KeyVerifier:
-    """A check that a new key works: it signs a harmless read (list its own keys) with it.
-
-    A new key can take a moment to reach every IAM node, so an authentication failure is tried
-    again until ``timeout``; any other error ends the check at once.
-    """
-
-    def verify(new_key: NewAccessKey) -> None:
-        probe = client.with_signing_key(SigningKey(new_key.key.access_key_id, new_key.secret_access_key))
-        deadline = clock() + timeout
-        while True:
-            try:
-                probe.list_keys()
-                return
-            except errors.AuthenticationFailed:
-                if clock() + interval > deadline:
-                    raise
-                sleep(interval)
-
-    return verify

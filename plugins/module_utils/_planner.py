@@ -1,24 +1,32 @@
 # Copyright: (c) 2026, keywarden.iam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The key planner: what to do to a user's access keys, as a pure function.
+"""The key planner: what to do to a user's access keys, as a pure function, and what it does.
 
 Private to the keywarden.iam collection: the interface may change without notice.
 
-``plan_keys`` looks at the user's current keys, what the task asks, and the clock, and returns
-the steps that would make the keys match, in the order they must run. It makes no request
-and touches no file, so check mode prints the plan, diff mode derives from it, and the unit
-tests explore it exhaustively. The executor carries the steps out.
+``plan_keys`` looks at a ``Situation`` (the user's keys, the credentials file, an unfinished
+rotation left in the journal, what other runs on this controller claim, the clock) and the
+task's ``KeyRequest``, and returns the ``Plan``: the steps that make the keys match, in the order
+that loses nothing. When it needs a fact it was not given (a key's last use, or whose key the
+file holds when the user's list lacks it), it returns ``FactsNeeded`` and is asked again.
 
-The order that loses nothing: make room (only at the two-key limit) -> create -> store the
-secret -> verify the new key -> retire the key it replaces -> adjust status or description.
+``simulate`` is the one meaning of every step. Check mode and diff fold it over the plan to
+predict the result; the executor folds it over the steps it carries out, with the real ids.
+So check mode predicts the real run by construction, and the property tests prove it against
+the real executor.
+
+The order that loses nothing, for a new key: open the journal (the write-ahead record of the
+rotation) -> make room (only at the two-key limit, and only with a key that is safe to retire)
+-> create -> store the secret -> verify the new key -> retire the key it replaces -> close the
+journal. An unfinished rotation found in the journal is settled first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
@@ -35,17 +43,39 @@ RETIRE_DEACTIVATE = "deactivate"
 RETIRE_DELETE = "delete"
 RETIRE_CHOICES = (RETIRE_KEEP, RETIRE_DEACTIVATE, RETIRE_DELETE)
 
-CREATE = "create"
-UPDATE = "update"
-DELETE = "delete"
+# Which key may go to make room under the two-key limit (option make_room).
+ROOM_IDLE = "idle"            # an inactive key, else an active key unused for idle_days
+ROOM_OLDEST = "oldest"        # an inactive key, else the oldest key not in use by this task
+ROOM_INACTIVE = "inactive"    # only an inactive key
+ROOM_CHOICES = (ROOM_IDLE, ROOM_OLDEST, ROOM_INACTIVE)
+DEFAULT_IDLE_DAYS = 7
 
-# Phases, in the order the executor runs them.
-MAKE_ROOM = "make_room"
-NEW_KEY = "new_key"
-RETIRE = "retire"
-ADJUST = "adjust"
+# Another run, on another controller where no lock reaches, may have just created a key and be
+# storing or verifying it. A key this young is never deleted to make room.
+IN_FLIGHT = timedelta(minutes=10)
+# The IAM clock is read from Date headers (whole seconds) and key times carry microseconds.
+CLOCK_MARGIN = timedelta(seconds=5)
+
+# Step kinds. Those marked API call the IAM service; the others touch only the controller.
+DELETE = "delete"          # API: delete a key
+UPDATE = "update"          # API: change a key's status or description
+CREATE = "create"          # API: create a key (its secret exists only in this answer)
+BEGIN = "begin"            # open the journal: the write-ahead record of a rotation
+STORE = "store"            # the new secret into the vaulted file (and result), fsynced
+ADOPT = "adopt"            # settle: the file already holds the new key of an interrupted run
+VERIFY = "verify"          # API: sign a harmless read with the key in the file
+SIGN_WITH = "sign_with"    # sign the remaining requests with the verified key (self-rotation)
+END = "end"                # close the journal: the rotation is complete or abandoned
+REWRITE = "rewrite"        # the file holds the right key in an outdated shape: write it again
+CHMOD = "chmod"            # give the existing file the mode the task asks for
+RESTORE = "restore"        # undo a STORE: the previous file is back (the executor's compensation only)
 
 NEW_KEY_PLACEHOLDER = "(new)"
+
+# Journal phases.
+PHASE_CREATING = "creating"   # a create may have been sent; its key is not known to be stored
+PHASE_STORED = "stored"       # the new key's secret is on disk; not yet verified
+PHASE_VERIFIED = "verified"   # the new key works; the replaced key may still need retiring
 
 
 class PlanError(TaskError, ValueError):
@@ -54,7 +84,7 @@ class PlanError(TaskError, ValueError):
 
 @dataclass(frozen=True)
 class KeyRequest:
-    """What the task asks for, already validated by the module's argument spec."""
+    """What the task asks for, already validated."""
 
     state: str = "present"
     access_key_id: str | None = None
@@ -63,89 +93,234 @@ class KeyRequest:
     rotate: str = ROTATE_NEVER
     max_age_days: int | None = None
     retire: str = RETIRE_DEACTIVATE
+    make_room: str = ROOM_IDLE
+    idle_days: int = DEFAULT_IDLE_DAYS
+    verify: bool = True
+    # Deactivating or deleting the key the task signs with locks the task out: only when asked.
+    allow_self_lockout: bool = False
     # True when a new secret has somewhere safe to go (a vaulted file or a vaulted result).
     # Without it the planner never creates a key, since nobody would hold its secret.
     has_secret_destination: bool = False
 
 
 @dataclass(frozen=True)
-class Step:
-    action: str
+class FileFacts:
+    """The credentials file, as read under its lock."""
+
+    path: str
+    access_key_id: str | None = None   # the key it holds, if any
+    user_id: str | None = None         # whose key the file says it holds, if it records that
+    mode: int | None = None            # its permission bits, when it exists
+    wanted_mode: int = 0o600
+    # Whether writing the kept key again would change the file (another vars_prefix, metadata
+    # the file lacks): then it is rewritten once.
+    outdated: bool = False
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What the show call says of a key the file holds that the user's list lacks."""
+
+    access_key_id: str
+    user_id: str | None   # None: no such key any more (404)
+
+
+@dataclass(frozen=True)
+class JournalFacts:
+    """An unfinished rotation, as the journal recorded it (no secret in it)."""
+
+    run_id: str
     phase: str
+    started: datetime            # the IAM clock when the rotation began
+    window: timedelta            # how long its create requests could have been in flight
+    keys_seen: frozenset         # the user's key ids when it began
+    replaced: str | None         # the key it replaces
+    retire: str                  # what becomes of the replaced key
+    new_key: str | None = None   # known once stored
+    has_file: bool = True        # False: the secret went only into the task result
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key another run or credentials file on this controller depends on."""
+
+    reason: str          # "held by /path/x.yml", "created by an unfinished rotation of /path/y.env"
+    in_flight: bool      # True: a rotation under way or unfinished; never deleted, whatever make_room says
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything the planner knows; gathered by the backend, under the file's and the user's locks."""
+
+    user_id: str
+    keys: tuple[AccessKey, ...]
+    now: datetime
+    signing_key: str | None = None
+    file: FileFacts | None = None
+    journal: JournalFacts | None = None
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+    owner: Owner | None = None
+
+
+@dataclass(frozen=True)
+class FactsNeeded:
+    """The planner needs these facts first: last use (show) of some keys, or the owner of one."""
+
+    last_use_of: tuple[str, ...] = ()
+    owner_of: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
     reason: str
     access_key_id: str | None = None
     status: str | None = None
     description: str | None = None
+    mode: int | None = None
+    # BEGIN records these: what the rotation saw, what it replaces and how.
+    keys_seen: tuple[str, ...] = ()
+    retire: str | None = None
+
+    @property
+    def calls_api(self) -> bool:
+        return self.kind in (DELETE, UPDATE, CREATE, VERIFY)
 
     def describe(self) -> str:
-        if self.action == CREATE:
+        key = self.access_key_id
+        if self.kind == CREATE:
             return f"create a new access key ({self.reason})"
-        if self.action == DELETE:
-            return f"delete access key {self.access_key_id} ({self.reason})"
-        changes = []
-        if self.status is not None:
-            changes.append("activate" if self.status == ACTIVE else "deactivate")
-        if self.description is not None:
-            changes.append("set the description of")
-        return f"{' and '.join(changes)} access key {self.access_key_id} ({self.reason})"
+        if self.kind == DELETE:
+            return f"delete access key {key} ({self.reason})"
+        if self.kind == UPDATE:
+            changes = []
+            if self.status is not None:
+                changes.append("activate" if self.status == ACTIVE else "deactivate")
+            if self.description is not None:
+                changes.append("set the description of")
+            return f"{' and '.join(changes)} access key {key} ({self.reason})"
+        if self.kind == STORE:
+            return f"store the secret of {key}, vault-encrypted ({self.reason})"
+        if self.kind == ADOPT:
+            return f"adopt {key}, whose secret the credentials file already holds ({self.reason})"
+        if self.kind == VERIFY:
+            return f"verify that {key} works ({self.reason})"
+        if self.kind == SIGN_WITH:
+            return f"sign the remaining requests with {key} ({self.reason})"
+        if self.kind == CHMOD:
+            return f"set the mode of the credentials file to {self.mode:04o} ({self.reason})"
+        return self.reason  # BEGIN, END, REWRITE say it all in their reason
 
 
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
-    # The key whose secret the task's destination is meant to hold after the run, when it is an
-    # existing key (None when the plan creates one, or when there is no destination).
+    # The key whose secret the destination holds after the run, when it is an existing key
+    # (None when the plan creates one, or when there is no destination).
     kept_key_id: str | None = None
 
     @property
     def changed(self) -> bool:
-        return bool(self.steps)
+        return any(step.kind not in (VERIFY, SIGN_WITH) for step in self.steps)
 
     @property
     def creates_key(self) -> bool:
-        return any(step.action == CREATE for step in self.steps)
+        return any(step.kind == CREATE for step in self.steps)
 
     def describe(self) -> list:
         return [step.describe() for step in self.steps]
 
-    def predicted_keys(self, keys: Sequence[AccessKey], *, user_id: str, now: datetime) -> list:
-        """The keys after the plan has run; a created key appears under a placeholder id."""
-        result = {key.access_key_id: key for key in keys}
-        for step in self.steps:
-            if step.action == DELETE:
-                result.pop(step.access_key_id or "", None)
-            elif step.action == UPDATE and step.access_key_id in result:
-                current = result[step.access_key_id]
-                result[step.access_key_id] = replace(
-                    current,
-                    status=step.status if step.status is not None else current.status,
-                    description=step.description if step.description is not None else current.description,
-                )
-            elif step.action == CREATE:
-                result[NEW_KEY_PLACEHOLDER] = AccessKey(
-                    access_key_id=NEW_KEY_PLACEHOLDER, user_id=user_id, status=ACTIVE,
-                    created=now, description=step.description or "",
-                )
-        return sorted(result.values(), key=lambda key: (key.created, key.access_key_id))
+
+# ---- the one meaning of every step ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class World:
+    """What the steps act on: the user's keys, the key the file holds, the journal, the signer."""
+
+    keys: tuple[AccessKey, ...]
+    has_file: bool = False     # False: a new secret goes only into the task result
+    file_key: str | None = None
+    file_mode: int | None = None
+    file_written: bool = False
+    journal_phase: str | None = None
+    signing_key: str | None = None
+
+    @classmethod
+    def of(cls, situation: Situation) -> World:
+        file = situation.file
+        return cls(keys=_sorted(situation.keys), has_file=file is not None,
+                   file_key=file.access_key_id if file else None,
+                   file_mode=file.mode if file else None,
+                   journal_phase=situation.journal.phase if situation.journal else None,
+                   signing_key=situation.signing_key)
+
+    def key(self, access_key_id: str | None) -> AccessKey | None:
+        return next((key for key in self.keys if key.access_key_id == access_key_id), None)
 
 
-def plan_keys(
-    keys: Sequence[AccessKey],
-    request: KeyRequest,
-    *,
-    now: datetime,
-    auth_access_key_id: str | None = None,
-    stored_access_key_id: str | None = None,
-) -> Plan:
-    """The steps that make ``keys`` (one user's) match ``request``.
+def simulate(world: World, step: Step, *, new_key: AccessKey | None = None, now: datetime | None = None) -> World:
+    """The world after ``step``. ``new_key`` is the key a CREATE made (else a placeholder at ``now``)."""
+    kind, target = step.kind, step.access_key_id
+    if kind == DELETE:
+        return replace(world, keys=tuple(key for key in world.keys if key.access_key_id != target))
+    if kind == UPDATE:
+        return replace(world, keys=tuple(_updated(key, step) if key.access_key_id == target else key
+                                         for key in world.keys))
+    if kind == CREATE:
+        if new_key is None:
+            if now is None:
+                raise ValueError("simulating a create needs the new key or the time")
+            new_key = AccessKey(NEW_KEY_PLACEHOLDER, world.keys[0].user_id if world.keys else "", ACTIVE, now,
+                                step.description or "")
+        return replace(world, keys=_sorted((*world.keys, new_key)))
+    if kind == BEGIN:
+        return replace(world, journal_phase=PHASE_CREATING)
+    if kind in (STORE, ADOPT):
+        phase = PHASE_STORED if world.journal_phase else None
+        if not world.has_file:
+            return replace(world, journal_phase=phase)
+        return replace(world, file_key=target, file_written=world.file_written or kind == STORE,
+                       journal_phase=phase)
+    if kind == VERIFY:
+        return replace(world, journal_phase=PHASE_VERIFIED if world.journal_phase else None)
+    if kind == SIGN_WITH:
+        return replace(world, signing_key=target)
+    if kind == END:
+        return replace(world, journal_phase=None)
+    if kind == REWRITE:
+        return replace(world, file_written=True)
+    if kind == CHMOD:
+        return replace(world, file_mode=step.mode)
+    if kind == RESTORE:
+        # The previous file is back byte for byte, as if it had never been written.
+        return replace(world, file_key=target, file_written=False)
+    raise ValueError(f"unknown step kind {kind!r}")
 
-    ``auth_access_key_id`` is the key this task signs its requests with: never retired to make
-    room. ``stored_access_key_id`` is the key whose secret the task's credentials file holds
-    now, if it holds one.
-    """
-    keys = sorted(keys, key=lambda key: (key.created, key.access_key_id))
+
+def simulate_plan(world: World, steps: Sequence[Step], *, now: datetime) -> World:
+    for step in steps:
+        world = simulate(world, step, now=now)
+    return world
+
+
+def _updated(key: AccessKey, step: Step) -> AccessKey:
+    return replace(key, status=step.status if step.status is not None else key.status,
+                   description=step.description if step.description is not None else key.description)
+
+
+def _sorted(keys) -> tuple:
+    return tuple(sorted(keys, key=lambda key: (key.created, key.access_key_id)))
+
+
+# ---- planning -------------------------------------------------------------------------------------
+
+def plan_keys(situation: Situation, request: KeyRequest) -> Plan | FactsNeeded:
+    """The steps that make the user's keys match ``request``, or the facts still needed to decide."""
+    settle = settle_journal(situation)
+    world = simulate_plan(World.of(situation), settle, now=situation.now)
     if request.state == "absent":
-        return _plan_absent(keys, request, auth_access_key_id)
+        main = _plan_absent(world, request)
+        return Plan(steps=settle + main.steps)
     if request.access_key_id:
         if request.rotate != ROTATE_NEVER:
             # A rotated key is retired, so a task naming it would rotate again on every rerun.
@@ -153,64 +328,103 @@ def plan_keys(
                 "rotate works on the key a task keeps (the one in credentials_file, else the user's newest "
                 "active key), not on a key named with access_key_id: leave access_key_id out to rotate."
             )
-        focus = _find(keys, request.access_key_id)
+        focus = world.key(request.access_key_id)
         if focus is None:
             raise PlanError(
                 f"Access key {request.access_key_id} does not exist for this user. A key's id is chosen by the "
                 "cloud, so it cannot be created on request: leave access_key_id out to create a new key."
             )
     else:
-        focus = _focus_key(keys, stored_access_key_id, request.has_secret_destination)
+        focus_or_question = _focus_key(situation, world, request)
+        if isinstance(focus_or_question, FactsNeeded):
+            return focus_or_question
+        focus = focus_or_question
 
-    why_new = _reason_for_new_key(focus, request, now, stored_access_key_id)
+    why_new = _reason_for_new_key(focus, request, situation.now, world.file_key)
     if why_new is not None:
-        return _plan_new_key(keys, request, focus, why_new, auth_access_key_id)
+        new_key_plan = _plan_new_key(situation, world, request, focus, why_new)
+        if isinstance(new_key_plan, FactsNeeded):
+            return new_key_plan
+        return Plan(steps=settle + new_key_plan.steps)
     # status and description apply to the named key, else to the key in the credentials file,
     # else to every key of the user (so "status: inactive" disables them all, idempotently).
     if request.access_key_id or request.has_secret_destination:
         targets = [focus] if focus else []
     else:
-        targets = keys
-        if request.status == INACTIVE and auth_access_key_id and _find(keys, auth_access_key_id):
-            raise PlanError(
-                f"status=inactive without access_key_id would deactivate every key of the user, including "
-                f"{auth_access_key_id}, which this task signs its requests with. Name the keys with access_key_id."
-            )
-    steps = tuple(step for step in (_adjust_step(target, request) for target in targets) if step)
-    return Plan(steps=steps, kept_key_id=focus.access_key_id if focus else None)
+        targets = list(world.keys)
+    steps = [step for step in (_adjust_step(target, request) for target in targets) if step]
+    _refuse_self_lockout(steps, world.signing_key, request)
+    steps = _signing_key_last(steps, world.signing_key) + _file_upkeep(situation.file, world, focus)
+    return Plan(steps=settle + tuple(steps), kept_key_id=focus.access_key_id if focus else None)
 
 
-def _plan_absent(keys: list, request: KeyRequest, auth_access_key_id: str | None) -> Plan:
+def _plan_absent(world: World, request: KeyRequest) -> Plan:
     if request.access_key_id:
-        targets = [key for key in keys if key.access_key_id == request.access_key_id]
+        targets = [key for key in world.keys if key.access_key_id == request.access_key_id]
         reason = "state is absent"
     else:
-        targets = keys
+        targets = list(world.keys)
         reason = "state is absent for all of the user's keys"
-        if auth_access_key_id and _find(keys, auth_access_key_id):
+    steps = [Step(DELETE, reason, access_key_id=key.access_key_id) for key in targets]
+    _refuse_self_lockout(steps, world.signing_key, request)
+    return Plan(steps=tuple(_signing_key_last(steps, world.signing_key)))
+
+
+def _refuse_self_lockout(steps: Sequence[Step], signing_key: str | None, request: KeyRequest) -> None:
+    """Deactivating or deleting the key the task signs with needs allow_self_lockout."""
+    if request.allow_self_lockout or not signing_key:
+        return
+    for step in steps:
+        if step.access_key_id == signing_key and (step.kind == DELETE or step.status == INACTIVE):
+            what = "delete" if step.kind == DELETE else "deactivate"
             raise PlanError(
-                f"state=absent without access_key_id would delete every key of the user, including "
-                f"{auth_access_key_id}, which this task signs its requests with. Name the keys to delete with "
-                "access_key_id, or authenticate with another identity."
+                f"This task would {what} access key {signing_key}, the key it signs its requests with, and so lock "
+                "itself (and every later task that uses the key) out. Name other keys with access_key_id, sign with "
+                "another identity, or set allow_self_lockout: true if that is what you want. Nothing was changed."
             )
-    return Plan(steps=tuple(Step(DELETE, MAKE_ROOM, reason, access_key_id=key.access_key_id) for key in targets))
 
 
-def _focus_key(keys: list, stored_access_key_id: str | None, has_destination: bool) -> AccessKey | None:
+def _signing_key_last(steps: Sequence[Step], signing_key: str | None) -> list:
+    """A change to the key the task signs with goes last: after it, the task may not sign at all."""
+    return sorted(steps, key=lambda step: step.access_key_id == signing_key)
+
+
+def _focus_key(situation: Situation, world: World, request: KeyRequest) -> AccessKey | FactsNeeded | None:
     """The key the task is about when it names none.
 
-    With a credentials file, that is the key the file holds (None if the file holds no key
-    that still exists: then only a new key can fill it). Without one, the newest active key,
-    else the newest key.
+    With a credentials file, the key the file holds (None if it holds none, or one that no
+    longer exists: then only a new key can fill it). A key missing from the user's list is
+    confirmed with the show call first: it may belong to someone else, whose file this is.
+    Without a file, the newest active key, else the newest key.
     """
-    if has_destination and stored_access_key_id is not None:
-        return _find(keys, stored_access_key_id)
-    if has_destination:
+    file = situation.file
+    if file is not None:
+        if file.user_id and file.user_id != situation.user_id:
+            raise _foreign_file(file.path, file.access_key_id, file.user_id, situation.user_id)
+        if world.file_key is None:
+            return None
+        held = world.key(world.file_key)
+        if held is not None:
+            return held
+        owner = situation.owner
+        if owner is None or owner.access_key_id != world.file_key:
+            return FactsNeeded(owner_of=world.file_key)
+        if owner.user_id is not None and owner.user_id != situation.user_id:
+            raise _foreign_file(file.path, world.file_key, owner.user_id, situation.user_id)
+        return None  # gone: the show call says so
+    if request.has_secret_destination:
         return None
-    active = [key for key in keys if key.status == ACTIVE]
+    active = [key for key in world.keys if key.status == ACTIVE]
     if active:
         return active[-1]
-    return keys[-1] if keys else None
+    return world.keys[-1] if world.keys else None
+
+
+def _foreign_file(path: str, access_key_id: str | None, owner: str, user_id: str) -> PlanError:
+    return PlanError(
+        f"{path} holds access key {access_key_id} of user {owner}, not of user {user_id}: refusing to overwrite "
+        "another user's credentials. Give each user a credentials file of their own. Nothing was changed."
+    )
 
 
 def _reason_for_new_key(focus: AccessKey | None, request: KeyRequest, now: datetime,
@@ -223,16 +437,15 @@ def _reason_for_new_key(focus: AccessKey | None, request: KeyRequest, now: datet
         return "the user has no access key"
     if request.rotate == ROTATE_ALWAYS:
         return f"rotate is always, replacing {focus.access_key_id}"
-    if request.rotate == ROTATE_WHEN_OLDER and request.max_age_days is not None:
-        age = now - focus.created
-        if age > timedelta(days=request.max_age_days):
-            return (f"{focus.access_key_id} is {age.days} days old, older than max_age "
-                    f"({request.max_age_days} days)")
+    if (request.rotate == ROTATE_WHEN_OLDER and request.max_age_days is not None
+            and focus.older_than(now, request.max_age_days)):
+        return (f"{focus.access_key_id} is {focus.age_days(now)} days old, older than max_age "
+                f"({request.max_age_days} days)")
     return None
 
 
-def _plan_new_key(keys: list, request: KeyRequest, focus: AccessKey | None, why: str,
-                  auth_access_key_id: str | None) -> Plan:
+def _plan_new_key(situation: Situation, world: World, request: KeyRequest, focus: AccessKey | None,
+                  why: str) -> Plan | FactsNeeded:
     if not request.has_secret_destination:
         raise PlanError(
             f"A new access key is needed ({why}), but its secret would have nowhere to go: the cloud shows it only "
@@ -241,58 +454,115 @@ def _plan_new_key(keys: list, request: KeyRequest, focus: AccessKey | None, why:
     if request.status == INACTIVE:
         raise PlanError(f"A new access key is needed ({why}), but status is inactive: a new key starts active. "
                         "Rotate first, or set status on an existing key with access_key_id.")
-    steps = []
     replaced = focus
-    if len(keys) >= KEY_LIMIT:
-        victim = _room_victim(keys, replaced, auth_access_key_id, request.retire)
-        steps.append(Step(DELETE, MAKE_ROOM, _room_reason(victim, replaced), access_key_id=victim.access_key_id))
-        if replaced is not None and victim.access_key_id == replaced.access_key_id:
-            replaced = None
+    steps = [Step(BEGIN, "open the journal: record the rotation before anything changes",
+                  keys_seen=tuple(key.access_key_id for key in world.keys),
+                  access_key_id=replaced.access_key_id if replaced else None, retire=request.retire)]
+    if len(world.keys) >= KEY_LIMIT:
+        victim = _room_victim(situation, world, request, replaced)
+        if isinstance(victim, FactsNeeded):
+            return victim
+        steps.append(Step(DELETE, victim[1], access_key_id=victim[0].access_key_id))
     description = request.description if request.description is not None else (focus.description if focus else None)
-    steps.append(Step(CREATE, NEW_KEY, why, description=description or None))
+    steps.append(Step(CREATE, why, description=description or None))
+    steps.append(Step(STORE, "the cloud shows a secret only once", access_key_id=NEW_KEY_PLACEHOLDER))
+    if request.verify:
+        steps.append(Step(VERIFY, "before anything is retired", access_key_id=NEW_KEY_PLACEHOLDER))
     if replaced is not None:
-        if request.retire == RETIRE_DELETE:
-            steps.append(Step(DELETE, RETIRE, "old_key is delete: it was replaced",
-                              access_key_id=replaced.access_key_id))
-        elif request.retire == RETIRE_DEACTIVATE and replaced.status == ACTIVE:
-            steps.append(Step(UPDATE, RETIRE, "old_key is deactivate: replaced, kept inactive for a grace period "
-                              "and deleted by the next rotation", access_key_id=replaced.access_key_id,
-                              status=INACTIVE))
+        steps += _retire_steps(replaced, request.retire, world.signing_key, NEW_KEY_PLACEHOLDER,
+                               "old_key is {retire}: it was replaced")
+    steps.append(Step(END, "close the journal: the rotation is complete"))
     return Plan(steps=tuple(steps))
 
 
-def _room_victim(keys: list, replaced: AccessKey | None, auth_access_key_id: str | None, retire: str) -> AccessKey:
-    """The one key to delete so that a new key fits under the two-key limit.
+def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new_key: str, why: str) -> list:
+    """Retire the replaced key; first switch the signature to the new key when it is the signing key."""
+    if retire == RETIRE_KEEP or (retire == RETIRE_DEACTIVATE and replaced.status != ACTIVE):
+        return []
+    steps = []
+    if replaced.access_key_id == signing_key:
+        steps.append(Step(SIGN_WITH, "the key this task signed with is being retired", access_key_id=new_key))
+    reason = why.format(retire=retire)
+    if retire == RETIRE_DELETE:
+        steps.append(Step(DELETE, reason, access_key_id=replaced.access_key_id))
+    else:
+        steps.append(Step(UPDATE, f"{reason}; kept inactive for a grace period and deleted by the next rotation",
+                          access_key_id=replaced.access_key_id, status=INACTIVE))
+    return steps
 
-    The oldest inactive key first (the usual leftover of a grace period), then the oldest key
-    that is neither the one this task signs with nor the one being replaced, then the one
-    being replaced (it goes a step early) unless the task wants it kept. Never the signing key.
+
+def _room_victim(situation: Situation, world: World, request: KeyRequest,
+                 replaced: AccessKey | None) -> tuple | FactsNeeded:
+    """The one key to delete so that a new key fits under the two-key limit, and why it may go.
+
+    Never the key this task signs with; never the key being replaced (it goes only once its
+    replacement is stored and verified); never an active key younger than IN_FLIGHT (another
+    run may be storing it) or one a rotation on this controller has in flight. Then, by
+    make_room: the oldest inactive key; else (idle) the oldest active key unused for idle_days
+    and held by no other credentials file here, or (oldest) the oldest remaining key.
     """
+    now = situation.now
     replaced_id = replaced.access_key_id if replaced else None
-    inactive = [key for key in keys if key.status == INACTIVE and key.access_key_id != auth_access_key_id]
-    if inactive:
-        return inactive[0]
-    others = [key for key in keys if key.access_key_id not in (auth_access_key_id, replaced_id)]
-    if others:
-        return others[0]
-    if replaced is not None and replaced_id != auth_access_key_id and retire != RETIRE_KEEP:
-        return replaced
-    held = ", ".join(
-        f"{key.access_key_id} ({'signs this task' if key.access_key_id == auth_access_key_id else 'old_key=keep'})"
+    blocked = {}
+    for key in world.keys:
+        claim = situation.claims.get(key.access_key_id)
+        if key.access_key_id == world.signing_key:
+            blocked[key.access_key_id] = "this task signs its requests with it"
+        elif key.access_key_id == replaced_id:
+            blocked[key.access_key_id] = "the key being replaced; it is retired only once its replacement works"
+        elif key.status == INACTIVE:
+            return key, "making room under the two-key limit: the oldest inactive key"
+        elif claim is not None and claim.in_flight:
+            blocked[key.access_key_id] = claim.reason
+        elif now - key.created < IN_FLIGHT:
+            minutes = max(0, int((now - key.created).total_seconds() // 60))
+            blocked[key.access_key_id] = (f"created {minutes} min ago: another run may still be storing it "
+                                          f"(keys younger than {int(IN_FLIGHT.total_seconds() // 60)} min are kept)")
+    candidates = [key for key in world.keys if key.access_key_id not in blocked]
+    if request.make_room == ROOM_OLDEST and candidates:
+        return candidates[0], ("making room under the two-key limit: the oldest key not in use by this task "
+                               "(make_room is oldest)")
+    if request.make_room == ROOM_INACTIVE:
+        for key in candidates:
+            blocked[key.access_key_id] = "active, and make_room is inactive"
+        raise PlanError(_no_room_message(world.keys, blocked, now, request.make_room))
+    # idle: a key another credentials file here holds is in use by definition; the others by last use.
+    for key in candidates:
+        claim = situation.claims.get(key.access_key_id)
+        if claim is not None:
+            blocked[key.access_key_id] = claim.reason
+    candidates = [key for key in candidates if key.access_key_id not in blocked]
+    unknown = tuple(key.access_key_id for key in candidates if key.last_used is None)
+    if unknown:
+        return FactsNeeded(last_use_of=unknown)
+    for key in candidates:
+        idle = key.days_since_last_use(now)
+        if idle is not None and idle >= request.idle_days:
+            return key, (f"making room under the two-key limit: the oldest key not in use, last used {_ago(idle)} "
+                         f"(idle_days is {request.idle_days})")
+        blocked[key.access_key_id] = f"in use: idle_days is {request.idle_days}"
+    raise PlanError(_no_room_message(world.keys, blocked, now, request.make_room))
+
+
+def _ago(days: int | None) -> str:
+    if days is None:
+        return "at an unknown time"
+    return "today" if days == 0 else ("1 day ago" if days == 1 else f"{days} days ago")
+
+
+def _no_room_message(keys: Sequence[AccessKey], blocked: Mapping[str, str], now: datetime, make_room: str) -> str:
+    held = "; ".join(
+        f"{key.access_key_id} ({key.status}, {key.age_days(now)} days old"
+        + (f", last used {_ago(key.days_since_last_use(now))}" if key.last_used is not None else "")
+        + f": {blocked.get(key.access_key_id, 'kept')})"
         for key in keys
     )
-    raise PlanError(
-        f"The user already holds {KEY_LIMIT} access keys, the most the cloud allows, and none can be retired "
-        f"safely to make room: {held}. Delete or deactivate one of them first, or run the task with another identity."
-    )
-
-
-def _room_reason(victim: AccessKey, replaced: AccessKey | None) -> str:
-    if victim.status == INACTIVE:
-        return "making room under the two-key limit: the oldest inactive key"
-    if replaced is not None and victim.access_key_id == replaced.access_key_id:
-        return "making room under the two-key limit: the key being replaced, retired early"
-    return "making room under the two-key limit: the oldest key not in use by this task"
+    way_out = "Deactivate or delete one of them yourself (an inactive key is always retired first)"
+    if make_room != ROOM_OLDEST:
+        way_out += (", or set make_room: oldest to retire the oldest key this task neither signs with nor replaces, "
+                    "whatever its last use")
+    return (f"The user already holds {KEY_LIMIT} access keys, the most the cloud allows, and none is safe to retire to "
+            f"make room for a new one: {held}. {way_out}. Nothing was changed.")
 
 
 def _adjust_step(key: AccessKey, request: KeyRequest) -> Step | None:
@@ -301,12 +571,75 @@ def _adjust_step(key: AccessKey, request: KeyRequest) -> Step | None:
                    if request.description is not None and request.description != key.description else None)
     if status is None and description is None:
         return None
-    return Step(UPDATE, ADJUST, "differs from the task", access_key_id=key.access_key_id,
-                status=status, description=description)
+    return Step(UPDATE, "differs from the task", access_key_id=key.access_key_id, status=status,
+                description=description)
 
 
-def _find(keys: Sequence[AccessKey], access_key_id: str) -> AccessKey | None:
-    for key in keys:
-        if key.access_key_id == access_key_id:
-            return key
-    return None
+def _file_upkeep(file: FileFacts | None, world: World, focus: AccessKey | None) -> list:
+    """Keep the file right when no new key is written: its shape, then its mode."""
+    if file is None or world.file_key is None or focus is None or focus.access_key_id != world.file_key:
+        return []
+    steps = []
+    if file.outdated:
+        steps.append(Step(REWRITE, f"rewrite {file.path} in the current format"))
+    elif file.mode is not None and file.mode != file.wanted_mode:
+        steps.append(Step(CHMOD, f"it is {file.mode:04o}", mode=file.wanted_mode))
+    return steps
+
+
+# ---- settling an unfinished rotation --------------------------------------------------------------
+
+def lost_create_candidates(journal: JournalFacts, keys: Sequence[AccessKey], claims: Mapping[str, Claim],
+                           signing_key: str | None) -> list:
+    """The keys that the journal's rotation provably created: reconcile only what is ours.
+
+    A key counts when the rotation had not seen it, it was created within the window in which the
+    rotation's create requests could have been in flight (by the IAM clock), and no other run or
+    file on this controller claims it. Runs on this controller that touch the user are serialized,
+    so within the window no one else here could have made it. The key a task signs with is never
+    one: whoever runs the task holds its secret.
+    """
+    start = journal.started - CLOCK_MARGIN
+    end = journal.started + journal.window + CLOCK_MARGIN
+    return [key for key in keys
+            if key.access_key_id not in journal.keys_seen and start <= key.created <= end
+            and key.access_key_id not in claims and key.access_key_id != signing_key]
+
+
+def settle_journal(situation: Situation) -> tuple:
+    """The steps that finish or undo the unfinished rotation in the journal, before anything else."""
+    journal = situation.journal
+    if journal is None:
+        return ()
+    world = World.of(situation)
+    interrupted = f"the rotation of run {journal.run_id} was interrupted"
+    steps: list = []
+    new_key = journal.new_key
+    if journal.phase == PHASE_CREATING:
+        candidates = lost_create_candidates(journal, world.keys, situation.claims, world.signing_key)
+        adopted = next((key for key in candidates if journal.has_file and key.access_key_id == world.file_key), None)
+        for key in candidates:
+            if key is not adopted:
+                steps.append(Step(DELETE, f"{interrupted} after creating this key; its secret never reached a file",
+                                  access_key_id=key.access_key_id))
+        if adopted is None:
+            steps.append(Step(END, f"close the journal: {interrupted} before it stored a new key"))
+            return tuple(steps)
+        new_key = adopted.access_key_id
+        steps.append(Step(ADOPT, f"{interrupted} after storing it", access_key_id=new_key))
+    elif world.key(new_key) is None or not journal.has_file or world.file_key != new_key:
+        # The new key is gone, or the file does not hold it (an undo put the old file back; or the
+        # secret went only into a task result that never arrived): nobody holds its secret,
+        # unless this very task signs with it.
+        if world.key(new_key) is not None and new_key != world.signing_key:
+            steps.append(Step(DELETE, f"{interrupted}; nobody holds this key's secret", access_key_id=new_key))
+        steps.append(Step(END, f"close the journal: {interrupted} and its new key is not in use"))
+        return tuple(steps)
+    if journal.phase != PHASE_VERIFIED:
+        steps.append(Step(VERIFY, f"{interrupted} before it was verified", access_key_id=new_key))
+    replaced = world.key(journal.replaced)
+    if replaced is not None and replaced.access_key_id != new_key:
+        steps += _retire_steps(replaced, journal.retire, world.signing_key, new_key or "",
+                               f"{interrupted} before it retired this key (old_key is {{retire}})")
+    steps.append(Step(END, f"close the journal: the interrupted rotation of run {journal.run_id} is complete"))
+    return tuple(steps)

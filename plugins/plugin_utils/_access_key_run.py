@@ -6,122 +6,95 @@
 Private to the keywarden.iam collection: the interface may change without notice.
 
 Order: everything that can fail without touching the cloud is checked first (options, vault
-secret, destination file), then the user's keys are read (which also proves the identity and
-its permissions), then the plan is made, and only then is anything changed.
+secret, the destination's path, its lock and its content), then the user is identified, then
+the run waits for the user's lock on this controller (runs on other files of the same user
+wait for each other), then the user's keys are read and the plan made (settling first what an
+interrupted run left in the journal), and only then is anything changed.
 
 Batch mode (``users``) runs the very same per-user flow for many users at once on a bounded
 pool of threads sharing one client, so they share one throttle gate: a 429 seen by one
-thread holds them all back. A user that fails is reported without stopping the others.
+thread holds them all back. A user that fails is reported without stopping the others; a user
+named twice (by name and by id, say) is handled once.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Callable
+from datetime import datetime
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (
-    check_access_key_options,
+    AccessKeyTask,
     credentials_path_for,
+    task_from_params,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
-    ConnectionSettings,
-    settings_from_params,
-)
-from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
-from ansible_collections.keywarden.iam.plugins.module_utils._executor import RunFailed, execute_plan, make_verifier
+from ansible_collections.keywarden.iam.plugins.module_utils._executor import (
+    Outcome,
+    RunFailed,
+    counts,
+    execute_plan,
+)
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserFailure, UserSelector, resolve_names
-from ansible_collections.keywarden.iam.plugins.module_utils._models import NewAccessKey
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
-    NEW_KEY_PLACEHOLDER,
-    KeyRequest,
+    CHMOD,
     Plan,
-    plan_keys,
+    Situation,
+    World,
+    simulate_plan,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result, keys_summary
-from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import CredentialFileError
+from ansible_collections.keywarden.iam.plugins.plugin_utils._journal import Scope
+from ansible_collections.keywarden.iam.plugins.plugin_utils._key_backend import KeyBackend
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext, SecretDestination
+from ansible_collections.keywarden.iam.plugins.plugin_utils._user_state import UserState
 from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import choose_encrypt_secret
 
 _COUNTED = ("created", "deleted", "deactivated", "activated")
 
 
-@dataclass(frozen=True)
-class _Task:
-    """What every user's run of one task shares."""
-
-    params: dict
-    context: RunContext
-    settings: ConnectionSettings
-    client: IamClient
-    mode: int
-
-    @property
-    def present(self) -> bool:
-        return self.params["state"] == "present"
-
-
-class _NewKeySink:
-    """Hands a new key's secret to the destination: the file, and the vaulted result if asked."""
-
-    def __init__(self, destination: SecretDestination, credentials_for: Callable[[str, str], Credentials]) -> None:
-        self._destination = destination
-        self._credentials_for = credentials_for
-        self.vaulted_secret: Any = None
-
-    def store(self, new_key: NewAccessKey) -> None:
-        if self._destination.return_secret:
-            self.vaulted_secret = self._destination.vaulted(new_key.secret_access_key)
-        self._destination.write(self._credentials_for(new_key.key.access_key_id, new_key.secret_access_key))
-
-    def restore(self) -> None:
-        self.vaulted_secret = None
-        self._destination.restore()
-
-
 def run_access_key(params: dict, context: RunContext) -> dict:
     """The task result for ``params`` (already validated against the argument spec)."""
     try:
-        mode = check_access_key_options(params)
+        task = task_from_params(params)
         settings = settings_from_params(params)
         for warning in settings.warnings:
             context.warn(warning)
-        task = _Task(params, context, settings, IamClient(settings), mode)
-        if params["users"] is not None or params["user_ids"] is not None:
-            return _run_batch(task)
-        return _run_single(task)
+        client = IamClient(settings)
+        if task.batch:
+            return _run_batch(task, client, context)
+        return _run_single(task, client, context)
     except TaskError as error:
         return failure_result(error)
 
 
-def _run_single(task: _Task) -> dict:
-    params = task.params
+def _run_single(task: AccessKeyTask, client: IamClient, context: RunContext) -> dict:
     # Preflight: nothing here talks to the cloud, so a mistake costs nothing.
-    destination = _destination(task, params["credentials_file"])
+    destination = _destination(task, context, task.files.credentials_file)
     try:
-        user_id = resolve_user_id(task.client, user_id=params["user_id"], user_name=params["user_name"])
-        return _manage_user(task, user_id, params["user_name"], destination)
+        user_id = resolve_user_id(client, user_id=task.user_id, user_name=task.user_name)
+        return _manage_user(task, client, context, user_id, task.user_name, destination)
     finally:
         if destination:
             destination.close()
 
 
-def _run_batch(task: _Task) -> dict:
-    params = task.params
-    if task.present and (params["credentials_file"] or params["return_secret"]):
+def _run_batch(task: AccessKeyTask, client: IamClient, context: RunContext) -> dict:
+    if task.present and task.files.wanted:
         # One vault mistake must stop the whole batch before any API call, not fail N users.
-        choose_encrypt_secret(task.context.vault_secrets, vault_id=params["vault_id"],
-                              default_encrypt_identity=task.context.default_encrypt_identity)
+        choose_encrypt_secret(context.vault_secrets, vault_id=task.files.vault_id,
+                              default_encrypt_identity=context.default_encrypt_identity)
     # Names are resolved with one listing of the account's users rather than one look-up each.
-    users = resolve_names(task.client, [UserSelector(user_name=name) for name in params["users"] or []]
-                          + [UserSelector(user_id=user_id) for user_id in params["user_ids"] or []])
-    with ThreadPoolExecutor(max_workers=params["max_workers"]) as pool:
-        results = list(pool.map(lambda user: _one_of_many(task, user), users))
+    selectors = resolve_names(client, [UserSelector(user_name=name) for name in task.users or ()]
+                              + [UserSelector(user_id=user_id) for user_id in task.user_ids or ()])
+    firsts, duplicates = _handled_once(selectors)
+    with ThreadPoolExecutor(max_workers=task.max_workers) as pool:
+        handled = dict(zip(map(id, firsts), pool.map(lambda user: _one_of_many(task, client, context, user), firsts)))
+    results = [handled[id(user)] if id(user) in handled else duplicates[id(user)] for user in selectors]
     summary = {"users": len(results), "failed": sum(1 for r in results if r.get("failed")),
-               "changed": sum(1 for r in results if r.get("changed"))}
+               "changed": sum(1 for r in results if r.get("changed")), "duplicates": len(duplicates)}
     for name in _COUNTED:
         summary[name] = sum(len(r.get(name) or []) for r in results)
     batch: dict = {"changed": summary["changed"] > 0, "results": results, "summary": summary}
@@ -129,12 +102,31 @@ def _run_batch(task: _Task) -> dict:
         failed = ", ".join(r.get("user_name") or r.get("user_id") or "?" for r in results if r.get("failed"))
         batch.update(failed=True, msg=f"{summary['failed']} of {summary['users']} users failed ({failed}); "
                                       "the others were handled, see results")
-    if task.context.diff:
+    if context.diff:
         batch["diff"] = [r.pop("diff") for r in results if "diff" in r]
     return batch
 
 
-def _one_of_many(task: _Task, user: UserSelector | UserFailure) -> dict:
+def _handled_once(selectors: list) -> tuple[list, dict]:
+    """The users to handle (each IAM user once), and a result for every repeat of one."""
+    first_of: dict = {}
+    firsts, duplicates = [], {}
+    for user in selectors:
+        user_id = None if isinstance(user, UserFailure) else user.user_id
+        if user_id is None or user_id not in first_of:
+            firsts.append(user)
+            if user_id is not None:
+                first_of[user_id] = user
+            continue
+        first = first_of[user_id]
+        duplicates[id(user)] = {
+            "user_name": user.user_name, "user_id": user_id, "changed": False, "duplicate": True,
+            "msg": f"the same IAM user as {first.describe()}, named earlier in this task: handled once, there"}
+    return firsts, duplicates
+
+
+def _one_of_many(task: AccessKeyTask, client: IamClient, context: RunContext,
+                 user: UserSelector | UserFailure) -> dict:
     """One user of a batch: its own result; its failure stays its own."""
     selector = user.selector if isinstance(user, UserFailure) else user
     who = {"user_name": selector.user_name, "user_id": selector.user_id}
@@ -142,10 +134,10 @@ def _one_of_many(task: _Task, user: UserSelector | UserFailure) -> dict:
         if isinstance(user, UserFailure):
             raise user.error
         user_id = str(user.user_id)  # resolve_names gives every user it found an id
-        path = credentials_path_for(task.params["credentials_file"], user_id=user_id, user_name=user.user_name)
-        destination = _destination(task, path)
+        path = credentials_path_for(task.files.credentials_file, user_id=user_id, user_name=user.user_name)
+        destination = _destination(task, context, path)
         try:
-            return {**who, **_manage_user(task, user_id, user.user_name, destination)}
+            return {**who, **_manage_user(task, client, context, user_id, user.user_name, destination)}
         finally:
             if destination:
                 destination.close()
@@ -153,114 +145,100 @@ def _one_of_many(task: _Task, user: UserSelector | UserFailure) -> dict:
         return failure_result(error, **who)
 
 
-def _destination(task: _Task, path: str | None) -> SecretDestination | None:
+def _destination(task: AccessKeyTask, context: RunContext, path: str | None) -> SecretDestination | None:
     if not task.present:
         return None
-    params = task.params
+    files = task.files
     return SecretDestination.prepare(
-        task.context, credentials_file=path, credentials_format=params["credentials_format"],
-        vars_prefix=params["vars_prefix"], mode=task.mode, backup=params["backup"], vault_id=params["vault_id"],
-        return_secret=params["return_secret"])
+        context, credentials_file=path, credentials_format=files.credentials_format, vars_prefix=files.vars_prefix,
+        mode=files.mode, backup=files.backup, vault_id=files.vault_id, return_secret=files.return_secret)
 
 
-def _manage_user(task: _Task, user_id: str, user_name: str | None,
+def _manage_user(task: AccessKeyTask, client: IamClient, context: RunContext, user_id: str, user_name: str | None,
                  destination: SecretDestination | None) -> dict:
-    """Read, plan and (unless in check mode) apply, for one user."""
-    params, context, client = task.params, task.context, task.client
-    store = destination.store if destination else None
-    stored = destination.stored if destination else None
-    if stored is not None and stored.user_id and stored.user_id != user_id:
-        raise CredentialFileError(
-            f"{store.path if store else 'the credentials file'} holds a key of user {stored.user_id}, not of user "
-            f"{user_id}: give each user a credentials file of their own."
-        )
-    # Read: what keys the user holds. This also proves the identity and its permissions.
-    keys = client.list_keys(user_id)
-    now = client.server_now()
-    request = KeyRequest(
-        state=params["state"], access_key_id=params["access_key_id"], status=params["status"],
-        description=params["description"], rotate=params["rotate"], max_age_days=params["max_age"],
-        retire=params["old_key"], has_secret_destination=destination is not None,
-    )
-    stored_id = stored.access_key_id if stored else None
-    plan = plan_keys(keys, request, now=now, auth_access_key_id=task.settings.auth_access_key,
-                     stored_access_key_id=stored_id)
-
-    def credentials_for(access_key_id: str, secret_access_key: str) -> Credentials:
-        return Credentials(access_key_id, secret_access_key, user_id=user_id, user_name=user_name,
-                           domain_id=client.domain_id())
-
-    # A file that holds the right key in an outdated shape (another vars_prefix, say) is rewritten
-    # from what it holds; a file that already matches is left alone, not even re-encrypted.
-    refresh = (destination is not None and stored is not None and plan.kept_key_id == stored_id
-               and not destination.is_current(credentials_for(stored.access_key_id, stored.secret_access_key)))
-    result: dict = {
-        "changed": plan.changed or refresh,
-        "user_id": user_id,
-        "plan": plan.describe() + ([f"rewrite {store.path} in the current format"] if refresh and store else []),
-        "credentials_file": store.path if store else None,
-    }
-    if context.check_mode:
-        predicted = plan.predicted_keys(keys, user_id=user_id, now=now)
-        result.update(access_keys=keys_summary(predicted, now), credentials_file_changed=plan.creates_key or refresh,
-                      **_ids_from_plan(plan))
-        if context.diff:
-            new_file_key = NEW_KEY_PLACEHOLDER if plan.creates_key else stored_id
-            result["diff"] = _diff(user_id, now, keys, predicted, store, stored_id, new_file_key)
-        return result
-
-    sink = _NewKeySink(destination, credentials_for) if destination else None
-    verify = make_verifier(client, timeout=params["verify_timeout"]) if params["verify"] else None
+    """Under the user's lock on this controller: read, plan and (unless in check mode) apply."""
+    state = UserState(context.state_dir, Scope(client.settings.endpoint, client.domain_id(), user_id))
+    state.lock()
     try:
-        outcome = execute_plan(client, user_id, keys, plan, sink=sink, verify=verify)
-    except RunFailed as failure:
-        file_changed = bool(destination and destination.file_changed)
-        result.update(failed=True, msg=failure.message, changed=failure.outcome.changed or file_changed,
-                      access_keys=keys_summary(failure.outcome.keys, now), **_ids(failure.outcome),
-                      credentials_file_changed=file_changed)
-        if failure.cause is not None:
-            result["error"] = failure.cause.details()
-        return result
-    if refresh and destination is not None and stored is not None:
-        destination.write(credentials_for(stored.access_key_id, stored.secret_access_key))
-    file_changed = bool(destination and destination.file_changed)
-    kept = outcome.new_key.key.access_key_id if outcome.new_key else plan.kept_key_id
-    result.update(access_keys=keys_summary(outcome.keys, now), credentials_file_changed=file_changed,
-                  changed=outcome.changed or file_changed, access_key_id=kept, **_ids(outcome))
-    if destination and destination.backup_file:
-        result["backup_file"] = destination.backup_file
-    if sink is not None and sink.vaulted_secret is not None:
-        result["secret_access_key"] = sink.vaulted_secret
+        backend = KeyBackend(client=client, user_id=user_id, user_name=user_name, request=task.keys,
+                             destination=destination, state=state, verify_timeout=task.verify_timeout)
+        plan, situation = backend.plan()
+        if context.check_mode:
+            return _predicted(plan, situation, destination, context)
+        return _carried_out(plan, situation, backend, destination, state, context)
+    finally:
+        state.unlock()
+
+
+def _predicted(plan: Plan, situation: Situation, destination: SecretDestination | None, context: RunContext) -> dict:
+    """Check mode: the plan's own simulation, with no request that changes anything."""
+    before = World.of(situation)
+    after = simulate_plan(before, plan.steps, now=situation.now)
+    result = _result(plan, situation, after, plan.steps, destination)
     if context.diff:
-        file_key = kept if store is not None and file_changed else stored_id
-        result["diff"] = _diff(user_id, now, keys, outcome.keys, store, stored_id, file_key)
+        result["diff"] = _diff(situation, before, after, destination)
     return result
 
 
-def _ids(outcome) -> dict:
-    return {name: getattr(outcome, name) for name in _COUNTED}
+def _carried_out(plan: Plan, situation: Situation, backend: KeyBackend, destination: SecretDestination | None,
+                 state: UserState, context: RunContext) -> dict:
+    before = World.of(situation)
+    try:
+        outcome = execute_plan(plan, before, backend)
+        failure = None
+    except RunFailed as failed:
+        outcome, failure = failed.outcome, failed
+    if destination is not None and destination.store is not None:
+        state.record(destination.store.path, outcome.world.file_key, destination.content())
+    result = _result(plan, situation, outcome.world, outcome.done, destination, outcome=outcome)
+    if failure is not None:
+        result.update(failed=True, msg=failure.message)
+        if failure.cause is not None:
+            result["error"] = failure.cause.details()
+    if destination is not None and destination.backup_file:
+        result["backup_file"] = destination.backup_file
+    if backend.vaulted_secret is not None:
+        result["secret_access_key"] = backend.vaulted_secret
+    if context.diff:
+        result["diff"] = _diff(situation, before, outcome.world, destination)
+    return result
 
 
-def _ids_from_plan(plan: Plan) -> dict:
-    ids: dict = {name: [] for name in _COUNTED}
-    for step in plan.steps:
-        if step.action == "create":
-            ids["created"].append(NEW_KEY_PLACEHOLDER)
-        elif step.action == "delete":
-            ids["deleted"].append(step.access_key_id)
-        elif step.status == "inactive":
-            ids["deactivated"].append(step.access_key_id)
-        elif step.status == "active":
-            ids["activated"].append(step.access_key_id)
-    return ids
+def _result(plan: Plan, situation: Situation, after: World, steps, destination: SecretDestination | None, *,
+            outcome: Outcome | None = None) -> dict:
+    """The result fields that check mode and a real run share, from the steps and the world after."""
+    file_changed = after.file_written or any(step.kind == CHMOD for step in steps)
+    changed = any(step.kind not in ("verify", "sign_with") for step in steps)
+    ids = counts(steps)
+    result = {
+        "changed": changed,
+        "user_id": situation.user_id,
+        "plan": plan.describe(),
+        "credentials_file": destination.path if destination else None,
+        "access_keys": keys_summary(after.keys, situation.now),
+        "credentials_file_changed": file_changed,
+        **{name: ids[name] for name in _COUNTED},
+    }
+    if outcome is not None:
+        new_key = outcome.new_key.key.access_key_id if outcome.new_key and ids["created"] else None
+        result["access_key_id"] = after.file_key if after.has_file else (new_key or plan.kept_key_id)
+    return result
 
 
-def _diff(user_id: str, now, before_keys, after_keys, store, file_key_before, file_key_after) -> dict:
+def _diff(situation: Situation, before: World, after: World, destination: SecretDestination | None) -> dict:
     """Before and after: key metadata, and which key the credentials file holds. Never a secret."""
-    before: dict = {"access_keys": keys_summary(before_keys, now)}
-    after: dict = {"access_keys": keys_summary(after_keys, now)}
-    if store is not None:
-        before["credentials_file"] = {"path": store.path, "access_key_id": file_key_before}
-        after["credentials_file"] = {"path": store.path, "access_key_id": file_key_after}
-    header = f"access keys of user {user_id}"
-    return {"before": before, "after": after, "before_header": header, "after_header": header}
+    now: datetime = situation.now
+    diff_before: dict = {"access_keys": keys_summary(before.keys, now)}
+    diff_after: dict = {"access_keys": keys_summary(after.keys, now)}
+    if destination is not None and destination.store is not None:
+        diff_before["credentials_file"] = {"path": destination.path, "access_key_id": before.file_key,
+                                           "mode": _octal(before.file_mode)}
+        diff_after["credentials_file"] = {"path": destination.path, "access_key_id": after.file_key,
+                                          "mode": _octal(after.file_mode if after.file_mode is not None
+                                                         else destination.store.mode if after.file_key else None)}
+    header = f"access keys of user {situation.user_id}"
+    return {"before": diff_before, "after": diff_after, "before_header": header, "after_header": header}
+
+
+def _octal(mode: int | None) -> str | None:
+    return None if mode is None else f"{mode:04o}"

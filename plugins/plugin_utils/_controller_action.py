@@ -14,6 +14,8 @@ and passes warnings on.
 
 from __future__ import annotations
 
+import os
+
 from ansible import constants as C
 from ansible.plugins.action import ActionBase
 
@@ -48,6 +50,7 @@ class ControllerAction(ActionBase):
             check_mode=bool(self._task.check_mode),
             diff=bool(self._task.diff),
             warn=warnings.append,
+            state_dir=os.path.join(C.ANSIBLE_HOME, "keywarden"),
         )
         result.update(self.run_task(params, context))
         if warnings:

@@ -4,23 +4,29 @@
 
 Controller-only. The file holds one access key in one of the formats of
 ``module_utils._credential_formats``, encrypted whole with ansible-vault, so that
-``ansible-vault view`` shows it and ``include_vars`` reads the yaml format directly.
+``ansible-vault view`` shows it and ``include_vars`` reads the yaml format directly. It may hold
+other things too (other variables of a vars file, other settings of an obsutil config): a write
+changes only the key's own fields and keeps every other line.
 
 Safety rules: a file that exists but is not vault-encrypted, cannot be decrypted, or decrypts to
-something that is not our credentials is never overwritten (it may hold a secret nobody else
-has); "changed" is decided by decrypting and comparing, since vault ciphertext is salted; no
-message carries the file's content.
+something this format cannot read is never overwritten (it may hold a secret nobody else has);
+a yaml file is checked with a real YAML loader before and after a write, so that no other
+variable changes; "changed" is decided by decrypting and comparing, since vault ciphertext is
+salted; no message carries the file's content. ``path`` is the resolved real file
+(``_safe_path.resolve_destination``); it is read and written without following any link.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import yaml
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.parsing.vault import AnsibleVaultFormatError, VaultLib, VaultSecret, is_encrypted
 
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import (
     DEFAULT_VARS_PREFIX,
+    YAML_KEY_SUFFIXES,
     CredentialFormatError,
     Credentials,
     check_options,
@@ -30,7 +36,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
-    check_writable,
+    read_regular,
     write_atomic,
 )
 
@@ -75,13 +81,26 @@ class WriteResult:
     backup_file: str | None = None
 
 
+@dataclass(frozen=True)
+class Document:
+    """What a credentials file holds: its decrypted text (kept for merging) and our credentials in it."""
+
+    text: str = field(repr=False)
+    creds: Credentials | None
+
+    @classmethod
+    def empty(cls) -> Document:
+        return cls("", None)
+
+
 class VaultedCredentialFile:
     """One vault-encrypted credentials file.
 
     ``encrypt_secret`` is the ``(vault_id, VaultSecret)`` to encrypt with (see
     ``_vault_secret.choose_encrypt_secret``); ``vault_secrets`` are all the secrets the play
     loaded (``_vault_secret.loader_vault_secrets``), any of which may open the existing file.
-    Every method raises CredentialFileError, and reads, decrypts and parses the file afresh.
+    ``path`` is the real file to read and write, ``display`` the path as the task named it.
+    Every method raises CredentialFileError.
     """
 
     def __init__(
@@ -94,11 +113,13 @@ class VaultedCredentialFile:
         mode: int = 0o600,
         backup: bool = False,
         vars_prefix: str = DEFAULT_VARS_PREFIX,
+        display: str | None = None,
     ) -> None:
+        self.display = display or path
         try:
             check_options(fmt, vars_prefix=vars_prefix)
         except CredentialFormatError as exc:
-            raise CredentialFileError(f"Cannot manage {path}: {exc}") from exc
+            raise CredentialFileError(f"Cannot manage {self.display}: {exc}") from exc
         self.path = path
         self.fmt = fmt
         self.mode = mode
@@ -108,62 +129,43 @@ class VaultedCredentialFile:
         # The encrypt secret first: a file written here opens with it at the first try.
         self._decrypt_secrets = [encrypt_secret] + [pair for pair in vault_secrets if pair != encrypt_secret]
 
-    def preflight(self) -> Credentials | None:
-        """Fail now, before any API call, if the file could not be written later.
-
-        Checks that the path is writable and that an existing file is ours to replace (vaulted,
-        opens with a loaded secret, holds credentials in this format). Returns what it holds.
-        """
-        try:
-            check_writable(self.path)
-        except AtomicWriteError as exc:
-            raise CredentialFileError(str(exc)) from exc
-        return self.read()
-
-    def read(self) -> Credentials | None:
-        """The credentials in the file; None if it does not exist or is empty."""
+    def read(self) -> Document:
+        """What the file holds; an empty document if it does not exist or is empty."""
         vaulttext = self._read_vaulttext()
         if vaulttext is None:
-            return None
+            return Document.empty()
         text = self._decrypt(vaulttext)
         if not text.strip():
-            return None
+            return Document.empty()
         try:
             creds = parse(self.fmt, text, vars_prefix=self.vars_prefix)
         except CredentialFormatError as exc:
             raise CredentialFileError(
-                f"{self.path} does not hold valid {self.fmt} credentials ({exc}); "
+                f"{self.display} does not hold valid {self.fmt} credentials ({exc}); "
                 "if it holds another format, set the format to match, else move the file away"
             ) from exc
-        if creds is None:
-            raise CredentialFileError(
-                f"{self.path} is vault-encrypted but holds no {self.fmt} credentials: refusing to overwrite "
-                "what may be other secrets; give the credentials a file of their own, or move this one away"
-            )
-        return creds
+        if self.fmt == "yaml":
+            _yaml_mapping(text, self.display)  # refuse what a real YAML loader would read otherwise
+        return Document(text, creds)
 
-    def is_current(self, creds: Credentials) -> bool:
-        """Whether the file already holds what ``write(creds)`` would put there.
+    def holds(self, current: Document, creds: Credentials) -> bool:
+        """Whether the file (``current``, as ``read`` gave it) already holds what ``write(creds)`` would put there."""
+        return current.creds == self._render(creds, current)[1]
 
-        Decrypts and compares the parsed credentials, never the ciphertext (vault salts it).
+    def write(self, creds: Credentials, current: Document) -> tuple[WriteResult, Document]:
+        """Write ``creds`` into the file (whose content is ``current``), keeping everything else in it.
+
+        Nothing is written when it already holds them. Returns what was done and the new document.
         """
-        return self.holds(self.read(), creds)
-
-    def holds(self, current: Credentials | None, creds: Credentials) -> bool:
-        """Whether ``current`` (what ``read`` returned) is what ``write(creds)`` would put there."""
-        return current == self._render(creds)[1]
-
-    def write(self, creds: Credentials) -> WriteResult:
-        """Encrypt and write ``creds`` unless the file already holds them."""
-        plaintext, expected = self._render(creds)
-        if self.read() == expected:
-            return WriteResult(changed=False)
+        plaintext, expected = self._render(creds, current)
+        if current.creds == expected:
+            return WriteResult(changed=False), current
         vaulttext = self._encrypt(plaintext)
         try:
             backup_file = write_atomic(self.path, vaulttext, mode=self.mode, backup=self.backup)
         except AtomicWriteError as exc:
             raise CredentialFileError(str(exc)) from exc
-        return WriteResult(changed=True, backup_file=backup_file)
+        return WriteResult(changed=True, backup_file=backup_file), Document(plaintext, expected)
 
     def vaulted_text(self, plaintext: str) -> object:
         """``plaintext`` encrypted with the encrypt secret, as a value for a task result.
@@ -176,29 +178,28 @@ class VaultedCredentialFile:
         """
         return vaulted_value(plaintext, (self._encrypt_id, self._encrypt_secret), self._decrypt_secrets)
 
-    def _render(self, creds: Credentials) -> tuple[str, Credentials | None]:
-        """The plaintext to write for ``creds``, and what reading it back gives."""
+    def _render(self, creds: Credentials, current: Document) -> tuple[str, Credentials | None]:
+        """The plaintext to write for ``creds`` into ``current``, and what reading it back gives."""
         try:
-            plaintext = render(self.fmt, creds, vars_prefix=self.vars_prefix)
+            plaintext = render(self.fmt, creds, vars_prefix=self.vars_prefix, into=current.text)
         except CredentialFormatError as exc:
-            raise CredentialFileError(f"Cannot write {self.path}: {exc}") from exc
+            raise CredentialFileError(f"Cannot write {self.display}: {exc}") from exc
+        if self.fmt == "yaml":
+            _same_other_variables(current.text, plaintext, self.vars_prefix, self.display)
         # Compare parsed values, not text: a file written by another version of this
         # collection, or tidied by hand, is still current if it holds the same key.
         return plaintext, parse(self.fmt, plaintext, vars_prefix=self.vars_prefix)
 
     def _read_vaulttext(self) -> bytes | None:
         try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise CredentialFileError(f"Cannot read {self.path}: {exc.strerror or exc}") from exc
-        if not data.strip():
-            return None  # an empty file holds nothing to lose
+            data = read_regular(self.path)
+        except AtomicWriteError as exc:
+            raise CredentialFileError(str(exc)) from exc
+        if data is None or not data.strip():
+            return None  # no file, or an empty one: nothing to lose
         if not is_encrypted(data):
             raise CredentialFileError(
-                f"{self.path} exists but is not vault-encrypted: refusing to overwrite a plaintext file that may "
+                f"{self.display} exists but is not vault-encrypted: refusing to overwrite a plaintext file that may "
                 "hold a secret; move it away or encrypt it with ansible-vault"
             )
         return data
@@ -207,13 +208,13 @@ class VaultedCredentialFile:
         try:
             plaintext = VaultLib(self._decrypt_secrets).decrypt(vaulttext)
         except AnsibleVaultFormatError as exc:
-            raise CredentialFileError(f"{self.path} has a vault header but is not a valid vault file") from exc
+            raise CredentialFileError(f"{self.display} has a vault header but is not a valid vault file") from exc
         except AnsibleError as exc:
             raise CredentialFileError(self._undecryptable(vaulttext)) from exc
         try:
             return plaintext.decode("utf-8")
         except UnicodeDecodeError:
-            raise CredentialFileError(f"{self.path} decrypts to something that is not UTF-8 text") from None
+            raise CredentialFileError(f"{self.display} decrypts to something that is not UTF-8 text") from None
 
     def _undecryptable(self, vaulttext: bytes) -> str:
         loaded = ", ".join(dict.fromkeys(vault_id for vault_id, _secret in self._decrypt_secrets))
@@ -221,12 +222,12 @@ class VaultedCredentialFile:
         if len(header) >= 4:
             vault_id = header[3].decode("utf-8", errors="replace")
             return (
-                f"Cannot decrypt {self.path}: it is encrypted with vault id {vault_id!r}, and no loaded vault secret "
-                f"(ids: {loaded}) opens it; load its secret with --vault-id {vault_id}@<password file or prompt>"
+                f"Cannot decrypt {self.display}: it is encrypted with vault id {vault_id!r}, and no loaded vault "
+                f"secret (ids: {loaded}) opens it; load its secret with --vault-id {vault_id}@<password file or prompt>"
             )
         return (
-            f"Cannot decrypt {self.path}: its header names no vault id, and no loaded vault secret (ids: {loaded}) "
-            "opens it; load its secret with --vault-id or --vault-password-file"
+            f"Cannot decrypt {self.display}: its header names no vault id, and no loaded vault secret (ids: "
+            f"{loaded}) opens it; load its secret with --vault-id or --vault-password-file"
         )
 
     def _encrypt(self, plaintext: str) -> bytes:
@@ -234,4 +235,33 @@ class VaultedCredentialFile:
         try:
             return VaultLib().encrypt(plaintext, self._encrypt_secret, vault_id=self._encrypt_id)
         except AnsibleError as exc:
-            raise CredentialFileError(f"Cannot encrypt the credentials for {self.path}: {exc}") from exc
+            raise CredentialFileError(f"Cannot encrypt the credentials for {self.display}: {exc}") from exc
+
+
+# ---- yaml: what Ansible itself will read -------------------------------------------------------
+
+def _yaml_mapping(text: str, display: str) -> dict:
+    """The vars file as Ansible's YAML loader reads it: a mapping (or nothing)."""
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        # The loader's own message may quote the text, which may hold a secret.
+        raise CredentialFileError(f"{display} is not valid YAML{where}: fix it or move it away") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise CredentialFileError(f"{display} does not hold a YAML mapping of variables: refusing to write into it")
+    return loaded
+
+
+def _same_other_variables(before: str, after: str, vars_prefix: str, display: str) -> None:
+    """Refuse a yaml write that would change any variable but ours, as a real YAML loader sees them."""
+    ours = {vars_prefix + suffix for suffix in YAML_KEY_SUFFIXES}
+    old = {key: value for key, value in _yaml_mapping(before, display).items() if key not in ours}
+    new = {key: value for key, value in _yaml_mapping(after, display).items() if key not in ours}
+    if old != new:
+        raise CredentialFileError(
+            f"Cannot write {display}: writing the key into it would change its other variables as YAML reads "
+            "them; keep the credentials in a file of their own")

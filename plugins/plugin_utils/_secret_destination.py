@@ -7,29 +7,36 @@ Private to the keywarden.iam collection: the interface may change without notice
 
 Shared by every action that obtains a secret (permanent or temporary keys). ``prepare`` does
 the whole preflight before any API call: it chooses the vault secret the way ansible-vault
-does, checks that the file can be written, locks it against other runs (until ``close``), and
-reads what it holds now. The destination also remembers the file's previous bytes, so that
-``restore`` can put it back exactly.
+does, resolves the path and checks that it is safe to follow and write (``_safe_path``), locks
+the real file against other runs (until ``close``: two links to one file share one lock), and
+reads what it holds, once. Every later step works on that read and on the real file.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
-    check_writable,
-    write_atomic,
+    link_previous,
+    read_regular,
+    remove_durably,
+    restore_previous,
+    set_mode,
 )
 from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import (
     CredentialFileError,
+    Document,
     VaultedCredentialFile,
     vaulted_value,
 )
-from ansible_collections.keywarden.iam.plugins.plugin_utils._file_lock import FileLock, FileLockTimeout
+from ansible_collections.keywarden.iam.plugins.plugin_utils._file_lock import FileLock
+from ansible_collections.keywarden.iam.plugins.plugin_utils._journal import previous_path_for
+from ansible_collections.keywarden.iam.plugins.plugin_utils._safe_path import resolve_destination
 from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import choose_encrypt_secret
 
 
@@ -42,42 +49,38 @@ class RunContext:
     check_mode: bool
     diff: bool
     warn: Callable[[str], None]
+    # The controller's private state directory (per-user locks, indexes, file-less journals).
+    state_dir: str
 
 
 class SecretDestination:
     def __init__(self, *, store: VaultedCredentialFile | None, encrypt_secret: tuple, vault_secrets: list,
-                 return_secret: bool) -> None:
+                 return_secret: bool, given_path: str | None = None) -> None:
         self.store = store
         self.return_secret = return_secret
+        self.path = given_path  # as the task named it, for results and messages
         self._encrypt_secret = encrypt_secret
         self._vault_secrets = vault_secrets
         self._lock: FileLock | None = None
-        self._previous: bytes | None = None
-        # What the file holds before the run (None: no file, or no file asked for).
-        self.stored: Credentials | None = None
+        self._document = Document.empty()
+        self.current_mode: int | None = None
         self.file_changed = False
         self.backup_file: str | None = None
         if store:
             self._lock_and_read(store)
 
+    @property
+    def stored(self) -> Credentials | None:
+        """The credentials the file holds now (None: no file, or no key in it)."""
+        return self._document.creds
+
     def _lock_and_read(self, store: VaultedCredentialFile) -> None:
-        """Hold the file's lock from this first read until ``close``, so no other run writes in between."""
+        """Hold the real file's lock from this first read until ``close``, so no other run writes in between."""
+        self._lock = FileLock(store.path, description=store.display)
+        self._lock.acquire()
         try:
-            check_writable(store.path)
-        except AtomicWriteError as error:
-            raise CredentialFileError(str(error)) from None
-        self._lock = FileLock(store.path)
-        try:
-            self._lock.acquire()
-        except FileLockTimeout as error:
-            raise CredentialFileError(str(error)) from None
-        except OSError as error:
-            raise CredentialFileError(
-                f"Cannot write {store.path}: its lock file {self._lock.path} could not be created ({error.strerror}); "
-                "choose a directory this user can write for credentials_file.") from None
-        try:
-            self._previous = _read_bytes(store.path)
-            self.stored = store.preflight()
+            self._document = store.read()
+            self.current_mode = _mode_of(store.path)
         except Exception:
             self.close()
             raise
@@ -88,19 +91,14 @@ class SecretDestination:
             self._lock.release()
             self._lock = None
 
-    def __enter__(self) -> SecretDestination:
-        return self
-
-    def __exit__(self, *_exc_info) -> None:
-        self.close()
-
     @classmethod
-    def prepare(cls, context: RunContext, *, credentials_file: str | None, credentials_format: str,
+    def prepare(cls, context: Any, *, credentials_file: str | None, credentials_format: str,
                 vars_prefix: str, mode: int, backup: bool, vault_id: str | None,
                 return_secret: bool) -> SecretDestination | None:
         """The destination the options ask for, checked; None when they ask for none.
 
-        Raises VaultSecretError or CredentialFileError, before anything has touched the cloud.
+        Raises TaskErrors (VaultSecretError, CredentialFileError, UnsafePathError, lock errors)
+        before anything has touched the cloud. ``context`` is the run's RunContext.
         """
         if not credentials_file and not return_secret:
             return None
@@ -108,56 +106,81 @@ class SecretDestination:
                                                default_encrypt_identity=context.default_encrypt_identity)
         store = None
         if credentials_file:
-            store = VaultedCredentialFile(path=credentials_file, fmt=credentials_format,
+            safe = resolve_destination(credentials_file)
+            for warning in safe.warnings:
+                context.warn(warning)
+            store = VaultedCredentialFile(path=safe.resolved, display=credentials_file, fmt=credentials_format,
                                           encrypt_secret=encrypt_secret, vault_secrets=context.vault_secrets,
                                           mode=mode, backup=backup, vars_prefix=vars_prefix)
         return cls(store=store, encrypt_secret=encrypt_secret, vault_secrets=context.vault_secrets,
-                   return_secret=return_secret)
-
-    @property
-    def path(self) -> str | None:
-        return self.store.path if self.store else None
+                   return_secret=return_secret, given_path=credentials_file)
 
     def is_current(self, creds: Credentials) -> bool:
-        """Whether the file already holds ``creds``, as written would be.
-
-        Until this run writes, the file is what the locked first read found, so that read answers
-        without reading and decrypting the file again.
-        """
+        """Whether the file already holds ``creds``, as written would be (no file: nothing to hold)."""
         if self.store is None:
             return True
-        if self.file_changed:
-            return self.store.is_current(creds)
-        return self.store.holds(self.stored, creds)
+        return self.store.holds(self._document, creds)
 
     def write(self, creds: Credentials) -> None:
-        """Write ``creds`` to the file (all or nothing; not at all if it already holds them)."""
+        """Write ``creds`` into the file, keeping what else it holds (all or nothing; fsynced)."""
         if self.store:
-            written = self.store.write(creds)
-            self.file_changed = self.file_changed or written.changed
+            written, self._document = self.store.write(creds, self._document)
+            if written.changed:
+                self.file_changed = True
+                self.current_mode = self.store.mode
             self.backup_file = written.backup_file or self.backup_file
+
+    def content(self) -> bytes | None:
+        """The file's bytes now (vault-encrypted), for the controller's index."""
+        if self.store is None:
+            return None
+        try:
+            return read_regular(self.store.path)
+        except AtomicWriteError:
+            return None
+
+    def keep_previous(self) -> bool:
+        """Keep the file's current version beside it while a rotation is open; False when there is none."""
+        if self.store is None:
+            return False
+        try:
+            return link_previous(self.store.path, previous_path_for(self.store.path))
+        except AtomicWriteError as error:
+            raise CredentialFileError(f"Cannot keep the previous version of {self.path}: {error}") from None
+
+    def undo(self, *, previous_kept: bool) -> Credentials | None:
+        """Put the file back as it was when the rotation began; what it holds then."""
+        if self.store is None:
+            return None
+        try:
+            if previous_kept:
+                restore_previous(previous_path_for(self.store.path), self.store.path)
+            else:
+                remove_durably(self.store.path)  # the rotation created the file
+            self._document = self.store.read()
+            self.current_mode = _mode_of(self.store.path)
+        except AtomicWriteError as error:
+            raise CredentialFileError(f"could not put {self.path} back as it was: {error}") from None
+        self.file_changed = False
+        return self._document.creds
+
+    def chmod(self, mode: int) -> None:
+        if self.store is None:
+            return
+        try:
+            if set_mode(self.store.path, mode):
+                self.file_changed = True
+        except AtomicWriteError as error:
+            raise CredentialFileError(f"Cannot set the mode of {self.path}: {error}") from None
+        self.current_mode = mode
 
     def vaulted(self, plaintext: str) -> Any:
         """``plaintext`` as a vault-encrypted value for the task result."""
         return vaulted_value(plaintext, self._encrypt_secret, self._vault_secrets)
 
-    def restore(self) -> None:
-        """Put the file back exactly as it was before this run wrote it."""
-        if not self.store or not self.file_changed:
-            return
-        try:
-            if self._previous is None:
-                os.unlink(self.store.path)
-            else:
-                write_atomic(self.store.path, self._previous, mode=self.store.mode)
-        except (OSError, AtomicWriteError) as error:
-            raise CredentialFileError(f"could not put {self.store.path} back as it was: {error}") from None
-        self.file_changed = False
 
-
-def _read_bytes(path: str) -> bytes | None:
+def _mode_of(path: str) -> int | None:
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return stat.S_IMODE(os.lstat(path).st_mode)
     except FileNotFoundError:
         return None

@@ -130,20 +130,20 @@ def _assess(destination: SecretDestination, stored: Credentials | None, request:
     if store is None:
         return Assessment("no credentials_file keeps credentials from one run to the next")
     if stored is None:
-        return Assessment(f"{store.path} holds no credentials yet")
+        return Assessment(f"{destination.path} holds no credentials yet")
     fields = format_fields(store.fmt)
     expires = _timestamp(stored.expires_at)
     if expires is None:
-        return Assessment(f"{store.path} does not say when its credentials expire")
+        return Assessment(f"{destination.path} does not say when its credentials expire")
     if "user_name" in fields and stored.user_name != expected_name:
-        return Assessment(f"{store.path} holds credentials of {stored.user_name or 'another identity'}, "
+        return Assessment(f"{destination.path} holds credentials of {stored.user_name or 'another identity'}, "
                           f"not of {expected_name}")
     if request.method == METHOD_AGENCY and request.agency_domain is not None:
         wanted_domain = request.agency_domain.get("domain_id")  # None for a domain_name: cannot compare
     else:
         wanted_domain = settings.domain_id  # the caller's own account, when the options name it
     if wanted_domain and stored.domain_id and stored.domain_id != wanted_domain:
-        return Assessment(f"{store.path} holds credentials of account {stored.domain_id}, not {wanted_domain}")
+        return Assessment(f"{destination.path} holds credentials of account {stored.domain_id}, not {wanted_domain}")
     return _assess_expiry(stored, expires, request.renew_before, settings)
 
 

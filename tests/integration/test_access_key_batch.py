@@ -19,7 +19,9 @@ def test_batch_rotates_each_user_into_its_own_file_and_reports_failures_apart(wo
     assert "Failed to find IAM user 'nobody': no user has that name" in by_user["nobody"]["msg"]
     assert by_user["admin"]["created"]  # the admin's file held nothing yet
     assert result["summary"] == {"users": 4, "failed": 2, "changed": 2, "created": 2, "deleted": 1,
-                                 "deactivated": 0, "activated": 0}
+                                 "deactivated": 0, "activated": 0, "duplicates": 0}
+    # alice's idle old CI key made room; her laptop key, used yesterday, is kept.
+    assert [k["description"] for k in iam.keys_of("alice")][0] == "alice laptop"
     assert "2 of 4 users failed (bob, nobody)" in result["msg"]
     held = workdir.decrypt(workdir.path / "alice.yml")
     assert by_user["alice"]["created"][0] in held
@@ -62,3 +64,19 @@ def test_batch_check_mode_and_diff(workdir, iam):
     assert run.result()["summary"]["created"] == 2 and iam.counters()["writes"] == 0
     assert not list(workdir.path.glob("*.env"))
     assert "--- before: access keys of user" in run.output
+
+
+def test_the_same_user_named_twice_is_handled_once(workdir, iam):
+    # Why #7 of "Never lose a key": [bob, bob] (or a name and the same user's id) was processed
+    # twice at once: two keys created, one of them deleted again.
+    bob_id = iam.user("bob")["id"]
+    template = str(workdir.path / "{user_id}.yml")
+    run = workdir.run(users=["bob", "bob"], user_ids=[bob_id], credentials_file=template, **ADMIN)
+    assert run.rc == 0, run.output
+    result = run.result()
+    assert [r.get("duplicate", False) for r in result["results"]] == [False, True, True]
+    assert all("handled once" in r["msg"] for r in result["results"][1:])
+    assert result["summary"]["duplicates"] == 2 and result["summary"]["created"] == 1
+    assert len(iam.keys_of("bob")) == 2
+    held = workdir.decrypt(workdir.path / f"{bob_id}.yml")
+    assert result["results"][0]["created"][0] in held

@@ -41,7 +41,7 @@ CASES = [
     Case("clock skew", "synchronise this machine's clock", {"skew": 20 * 60}),
     Case("missing destination directory", "does not exist",
          {"credentials_file": "{tmp}/no/such/dir/bob.yml"}),
-    Case("unwritable destination directory", "could not be created (Permission denied); choose a directory",
+    Case("unwritable destination directory", "could not be created or opened (Permission denied); make sure this user",
          {"credentials_file": "/sys/keywarden-bob.yml"}),
     Case("no vault secret", "No vault secret is loaded", {}, vault_args=[]),
     Case("two vault secrets and no choice", "set the vault_id option", {}, vault_args=["two"]),

@@ -1,226 +1,300 @@
-"""The key planner, explored without any server: fixed scenarios and generated ones."""
+"""The key planner, without any server: one scenario per rule.
+
+The generated situations, run through the real executor, are in test_plan_execution.py.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    ADOPT,
+    BEGIN,
     CREATE,
     DELETE,
-    KEY_LIMIT,
-    MAKE_ROOM,
+    END,
+    IN_FLIGHT,
     NEW_KEY_PLACEHOLDER,
-    RETIRE,
-    RETIRE_CHOICES,
-    ROTATE_CHOICES,
+    PHASE_CREATING,
+    PHASE_STORED,
+    PHASE_VERIFIED,
+    REWRITE,
+    ROOM_INACTIVE,
+    ROOM_OLDEST,
+    SIGN_WITH,
+    STORE,
     UPDATE,
+    VERIFY,
+    CHMOD,
+    Claim,
+    FactsNeeded,
+    FileFacts,
+    JournalFacts,
     KeyRequest,
+    Owner,
     Plan,
     PlanError,
+    Situation,
+    World,
     plan_keys,
+    simulate_plan,
 )
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 USER = "user-1"
+ROTATE = KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True)
 
 
-def key(key_id: str, age_days: float, status: str = ACTIVE, description: str = "") -> AccessKey:
-    return AccessKey(key_id, USER, status, NOW - timedelta(days=age_days), description)
+def key(key_id: str, age_days: float, status: str = ACTIVE, description: str = "", used_days_ago: float | None = None):
+    last_used = None if used_days_ago is None else NOW - timedelta(days=used_days_ago)
+    return AccessKey(key_id, USER, status, NOW - timedelta(days=age_days), description, last_used)
 
 
-def apply(keys: list, plan: Plan, new_id: str = "NEW") -> list:
-    """Run a plan against a list of keys the way the executor would, checking the limit at each step."""
-    state = {k.access_key_id: k for k in keys}
-    for step in plan.steps:
-        if step.action == DELETE:
-            del state[step.access_key_id]
-        elif step.action == UPDATE:
-            current = state[step.access_key_id]
-            state[step.access_key_id] = AccessKey(
-                current.access_key_id, USER, step.status or current.status, current.created,
-                step.description if step.description is not None else current.description)
-        elif step.action == CREATE:
-            assert len(state) < KEY_LIMIT, "a create would hit akSkNumExceed"
-            state[new_id] = AccessKey(new_id, USER, ACTIVE, NOW, step.description or "")
-        assert len(state) <= KEY_LIMIT
-    return sorted(state.values(), key=lambda k: (k.created, k.access_key_id))
+def situation(keys, *, file_key=None, file=True, signing=None, **extra) -> Situation:
+    facts = FileFacts(path="/creds/u.yml", access_key_id=file_key) if file else None
+    return Situation(user_id=USER, keys=tuple(keys), now=NOW, signing_key=signing, file=facts, **extra)
 
 
-# ---- scenarios -------------------------------------------------------------------------------------
+def shape(plan: Plan) -> list:
+    return [(step.kind, step.access_key_id, step.status) for step in plan.steps]
+
 
 def test_present_with_fresh_stored_key_does_nothing():
-    keys = [key("A", 10)]
-    plan = plan_keys(keys, KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True),
-                     now=NOW, stored_access_key_id="A")
-    assert plan.steps == ()
-    assert plan.kept_key_id == "A"
+    plan = plan_keys(situation([key("A", 10)], file_key="A"), ROTATE)
+    assert plan.steps == () and plan.kept_key_id == "A"
 
 
-def test_rotation_at_limit_deletes_oldest_inactive_then_deactivates_replaced():
-    keys = [key("OLD", 200, INACTIVE), key("CUR", 120)]
-    plan = plan_keys(keys, KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True),
-                     now=NOW, stored_access_key_id="CUR")
-    assert [(s.action, s.access_key_id, s.status) for s in plan.steps] == [
-        (DELETE, "OLD", None), (CREATE, None, None), (UPDATE, "CUR", INACTIVE)]
-    assert [k.access_key_id for k in apply(keys, plan)] == ["CUR", "NEW"]
+def test_rotation_at_the_limit_retires_the_oldest_inactive_key_first():
+    plan = plan_keys(situation([key("OLD", 200, INACTIVE), key("CUR", 120)], file_key="CUR"), ROTATE)
+    assert shape(plan) == [(BEGIN, "CUR", None), (DELETE, "OLD", None), (CREATE, None, None),
+                           (STORE, NEW_KEY_PLACEHOLDER, None), (VERIFY, NEW_KEY_PLACEHOLDER, None),
+                           (UPDATE, "CUR", INACTIVE), (END, None, None)]
 
 
-def test_two_old_active_keys_without_file_key_retires_oldest_not_in_use():
-    keys = [key("A", 300), key("B", 200)]
-    plan = plan_keys(keys, KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True),
-                     now=NOW, auth_access_key_id="B")
-    # The file holds nothing yet: a new key is needed; A makes room, B signs this task.
-    assert [(s.action, s.access_key_id) for s in plan.steps] == [(DELETE, "A"), (CREATE, None)]
+def test_the_replaced_key_is_never_deleted_before_its_replacement_is_stored():
+    # Why #1: the task signs with A, the file holds B. Before, B was deleted first, "retired early".
+    keys = [key("A", 300), key("B", 200, used_days_ago=100)]
+    with pytest.raises(PlanError) as refused:
+        plan_keys(situation(keys, file_key="B", signing="A"), ROTATE)
+    message = str(refused.value)
+    assert "none is safe to retire" in message and "Nothing was changed" in message
+    assert "A (active, 300 days old" in message and "this task signs its requests with it" in message
+    assert "B (active, 200 days old" in message and "the key being replaced" in message
 
 
-def test_never_retires_the_signing_key_to_make_room():
-    keys = [key("AUTH", 300), key("FILE", 200)]
-    plan = plan_keys(keys, KeyRequest(rotate="always", has_secret_destination=True),
-                     now=NOW, auth_access_key_id="AUTH", stored_access_key_id="FILE")
-    deleted = [s.access_key_id for s in plan.steps if s.action == DELETE]
-    assert deleted == ["FILE"]  # the replaced key goes early: the only one that is safe
+def test_an_active_key_in_use_is_kept_and_an_idle_one_makes_room():
+    # Why #4, the demo: "alice laptop" was used yesterday, "alice old ci" 125 days ago.
+    keys = [key("LAPTOP", 200, description="alice laptop", used_days_ago=1),
+            key("OLDCI", 130, description="alice old ci", used_days_ago=125)]
+    plan = plan_keys(situation(keys), ROTATE)
+    deleted = [step for step in plan.steps if step.kind == DELETE]
+    assert [step.access_key_id for step in deleted] == ["OLDCI"]
+    assert "last used 125 days ago" in deleted[0].reason
 
 
-def test_nothing_safe_to_retire_fails_and_changes_nothing():
-    keys = [key("AUTH", 300), key("FILE", 200)]
-    with pytest.raises(PlanError, match="none can be retired safely"):
-        plan_keys(keys, KeyRequest(rotate="always", retire="keep", has_secret_destination=True),
-                  now=NOW, auth_access_key_id="AUTH", stored_access_key_id="FILE")
+def test_a_key_used_yesterday_is_never_deleted_by_default():
+    keys = [key("LAPTOP", 200, used_days_ago=1), key("DESK", 130, used_days_ago=3)]
+    with pytest.raises(PlanError, match="LAPTOP .*last used 1 day ago: in use.*make_room: oldest"):
+        plan_keys(situation(keys), ROTATE)
 
 
-def test_self_rotation_replaces_the_signing_key_after_the_new_one():
-    keys = [key("SELF", 100)]
-    plan = plan_keys(keys, KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True),
-                     now=NOW, auth_access_key_id="SELF", stored_access_key_id="SELF")
-    assert [(s.action, s.phase, s.access_key_id) for s in plan.steps] == [
-        (CREATE, "new_key", None), (UPDATE, RETIRE, "SELF")]
+def test_last_use_is_asked_for_only_when_it_decides():
+    keys = [key("A", 200), key("B", 130)]
+    assert plan_keys(situation(keys), ROTATE) == FactsNeeded(last_use_of=("A", "B"))
+    # a no-op, or room from an inactive key, needs no last use
+    assert plan_keys(situation([key("A", 10)], file_key="A"), ROTATE).steps == ()
+    assert isinstance(plan_keys(situation([key("A", 200, INACTIVE), key("B", 130)]), ROTATE), Plan)
 
 
-def test_max_age_is_exclusive_not_a_day_early():
-    request = KeyRequest(rotate="when_older", max_age_days=90, has_secret_destination=True)
-    exactly = [key("A", 90)]
-    assert plan_keys(exactly, request, now=NOW, stored_access_key_id="A").steps == ()
-    older = [key("A", 90 + 1 / 86400)]
-    assert plan_keys(older, request, now=NOW, stored_access_key_id="A").creates_key
+def test_make_room_oldest_ignores_last_use_and_inactive_only_refuses_active_keys():
+    keys = [key("LAPTOP", 200, used_days_ago=1), key("DESK", 130, used_days_ago=1)]
+    plan = plan_keys(situation(keys), KeyRequest(has_secret_destination=True, make_room=ROOM_OLDEST))
+    assert [s.access_key_id for s in plan.steps if s.kind == DELETE] == ["LAPTOP"]
+    with pytest.raises(PlanError, match="make_room is inactive"):
+        plan_keys(situation(keys), KeyRequest(has_secret_destination=True, make_room=ROOM_INACTIVE))
+
+
+def test_a_young_active_key_may_be_another_runs_and_is_never_deleted_to_make_room():
+    young = key("YOUNG", (IN_FLIGHT - timedelta(minutes=1)).total_seconds() / 86400, used_days_ago=30)
+    keys = [key("OLD", 100, used_days_ago=1), young]
+    for make_room in ("idle", "oldest"):
+        with pytest.raises(PlanError, match="another run may still be storing it"):
+            plan_keys(situation(keys, file_key="OLD"),
+                      KeyRequest(rotate="always", has_secret_destination=True, make_room=make_room))
+
+
+def test_keys_other_files_hold_are_kept_unless_make_room_is_oldest():
+    keys = [key("MINE", 100, used_days_ago=30), key("THEIRS", 50, used_days_ago=30)]
+    claims = {"THEIRS": Claim("held by /creds/other.yml", in_flight=False)}
+    with pytest.raises(PlanError, match="held by /creds/other.yml"):
+        plan_keys(situation(keys, file_key="MINE", claims=claims), KeyRequest(rotate="always",
+                                                                               has_secret_destination=True))
+    plan = plan_keys(situation(keys, file_key="MINE", claims=claims),
+                     KeyRequest(rotate="always", has_secret_destination=True, make_room=ROOM_OLDEST))
+    assert [s.access_key_id for s in plan.steps if s.kind == DELETE] == ["THEIRS"]
+    in_flight = {"THEIRS": Claim("created by an unfinished rotation of /creds/other.yml", in_flight=True)}
+    with pytest.raises(PlanError, match="unfinished rotation"):
+        plan_keys(situation(keys, file_key="MINE", claims=in_flight),
+                  KeyRequest(rotate="always", has_secret_destination=True, make_room=ROOM_OLDEST))
+
+
+def test_self_rotation_signs_the_retirement_with_the_new_key():
+    plan = plan_keys(situation([key("SELF", 100)], file_key="SELF", signing="SELF"), ROTATE)
+    assert shape(plan)[-3:] == [(SIGN_WITH, NEW_KEY_PLACEHOLDER, None), (UPDATE, "SELF", INACTIVE), (END, None, None)]
+
+
+def test_max_age_counts_whole_days_as_the_compliance_rule_does():
+    # Why #7: a key 90 days and 23 hours old is 90 whole days old: compliant, and not rotated.
+    almost = [key("A", 90 + 23 / 24)]
+    assert plan_keys(situation(almost, file_key="A"), ROTATE).steps == ()
+    assert plan_keys(situation([key("A", 91)], file_key="A"), ROTATE).creates_key
 
 
 def test_new_key_without_destination_is_refused():
     with pytest.raises(PlanError, match="nowhere to go"):
-        plan_keys([], KeyRequest(), now=NOW)
+        plan_keys(situation([], file=False), KeyRequest())
 
 
-def test_file_holding_a_deleted_key_gets_a_new_one():
-    plan = plan_keys([key("A", 5)], KeyRequest(has_secret_destination=True), now=NOW, stored_access_key_id="GONE")
-    assert plan.creates_key and "GONE" in plan.steps[0].reason
+def test_a_file_key_missing_from_the_list_is_confirmed_with_the_show_call():
+    # Why #5: another user's key in this user's file was taken as "no longer exists".
+    keys = [key("A", 5)]
+    assert plan_keys(situation(keys, file_key="X"), ROTATE) == FactsNeeded(owner_of="X")
+    gone = plan_keys(situation(keys, file_key="X", owner=Owner("X", None)), ROTATE)
+    assert "X, which no longer exists" in next(step for step in gone.steps if step.kind == CREATE).reason
+    with pytest.raises(PlanError, match="holds access key X of user someone-else"):
+        plan_keys(situation(keys, file_key="X", owner=Owner("X", "someone-else")), ROTATE)
+
+
+def test_a_file_that_records_another_user_is_refused_without_a_call():
+    facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW,
+                      file=FileFacts(path="/creds/u.env", access_key_id="X", user_id="someone-else"))
+    with pytest.raises(PlanError, match="refusing to overwrite another user's credentials"):
+        plan_keys(facts, ROTATE)
+
+
+@pytest.mark.parametrize("request_", [KeyRequest(access_key_id="SELF", status=INACTIVE),
+                                      KeyRequest(access_key_id="SELF", state="absent"),
+                                      KeyRequest(state="absent"), KeyRequest(status=INACTIVE)])
+def test_locking_out_the_signing_key_needs_allow_self_lockout(request_):
+    # Why #7: the task's own identity was locked out without a word.
+    keys = [key("SELF", 10), key("OTHER", 20)]
+    with pytest.raises(PlanError, match="allow_self_lockout"):
+        plan_keys(situation(keys, file=False, signing="SELF"), request_)
+    allowed = plan_keys(situation(keys, file=False, signing="SELF"),
+                        KeyRequest(**{**request_.__dict__, "allow_self_lockout": True}))
+    assert any(step.access_key_id == "SELF" for step in allowed.steps)
 
 
 def test_status_and_description_of_a_named_key():
     keys = [key("A", 5, description="old")]
-    plan = plan_keys(keys, KeyRequest(access_key_id="A", status=INACTIVE, description="new"), now=NOW)
-    assert [(s.action, s.status, s.description) for s in plan.steps] == [(UPDATE, INACTIVE, "new")]
-    assert plan_keys(apply(keys, plan), KeyRequest(access_key_id="A", status=INACTIVE, description="new"),
-                     now=NOW).steps == ()
+    request = KeyRequest(access_key_id="A", status=INACTIVE, description="new")
+    plan = plan_keys(situation(keys, file=False), request)
+    assert [(s.kind, s.status, s.description) for s in plan.steps] == [(UPDATE, INACTIVE, "new")]
+    after = simulate_plan(World.of(situation(keys, file=False)), plan.steps, now=NOW)
+    assert plan_keys(situation(after.keys, file=False), request).steps == ()
 
 
-def test_unknown_named_key_is_an_error():
+def test_unknown_named_key_and_rotating_a_named_key_are_errors():
     with pytest.raises(PlanError, match="does not exist"):
-        plan_keys([key("A", 5)], KeyRequest(access_key_id="B"), now=NOW)
-
-
-def test_absent_named_and_all():
-    keys = [key("A", 5), key("B", 3)]
-    assert [s.access_key_id for s in plan_keys(keys, KeyRequest(state="absent", access_key_id="B"), now=NOW).steps] == ["B"]
-    assert plan_keys(keys, KeyRequest(state="absent", access_key_id="C"), now=NOW).steps == ()
-    with pytest.raises(PlanError, match="signs its requests"):
-        plan_keys(keys, KeyRequest(state="absent"), now=NOW, auth_access_key_id="A")
+        plan_keys(situation([key("A", 5)], file=False), KeyRequest(access_key_id="B"))
+    with pytest.raises(PlanError, match="leave access_key_id out to rotate"):
+        plan_keys(situation([key("A", 100)]), KeyRequest(access_key_id="A", rotate="always",
+                                                         has_secret_destination=True))
 
 
 def test_rotation_carries_the_description_over():
-    keys = [key("A", 100, description="ci deployer")]
-    plan = plan_keys(keys, KeyRequest(rotate="always", has_secret_destination=True), now=NOW, stored_access_key_id="A")
-    assert plan.steps[0].description == "ci deployer"
+    plan = plan_keys(situation([key("A", 100, description="ci deployer")], file_key="A"),
+                     KeyRequest(rotate="always", has_secret_destination=True))
+    assert next(s for s in plan.steps if s.kind == CREATE).description == "ci deployer"
 
 
-def test_predicted_keys_show_the_new_key_under_a_placeholder():
-    keys = [key("OLD", 200, INACTIVE), key("CUR", 120)]
-    plan = plan_keys(keys, KeyRequest(rotate="always", has_secret_destination=True), now=NOW, stored_access_key_id="CUR")
-    predicted = plan.predicted_keys(keys, user_id=USER, now=NOW)
-    assert [(k.access_key_id, k.status) for k in predicted] == [("CUR", INACTIVE), (NEW_KEY_PLACEHOLDER, ACTIVE)]
+def test_an_outdated_file_is_rewritten_and_a_wrong_mode_corrected():
+    facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW,
+                      file=FileFacts(path="/c.yml", access_key_id="A", mode=0o644, outdated=True))
+    assert [s.kind for s in plan_keys(facts, ROTATE).steps] == [REWRITE]
+    facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW,
+                      file=FileFacts(path="/c.yml", access_key_id="A", mode=0o644))
+    plan = plan_keys(facts, ROTATE)
+    assert [(s.kind, s.mode) for s in plan.steps] == [(CHMOD, 0o600)] and plan.changed
 
 
-# ---- generated situations ----------------------------------------------------------------------------
+# ---- settling what an interrupted run left --------------------------------------------------------
 
-@st.composite
-def situations(draw):
-    count = draw(st.integers(0, KEY_LIMIT))
-    ages = draw(st.lists(st.integers(0, 400), min_size=count, max_size=count, unique=True))
-    keys = [key(f"K{i}", age, draw(st.sampled_from([ACTIVE, INACTIVE])), draw(st.sampled_from(["", "d"])))
-            for i, age in enumerate(ages)]
-    ids = [k.access_key_id for k in keys]
-    auth = draw(st.one_of(st.none(), st.sampled_from(ids + ["ELSEWHERE"]) if ids else st.none()))
-    # A task can only sign with an active key.
-    if auth and auth != "ELSEWHERE" and next(k for k in keys if k.access_key_id == auth).status != ACTIVE:
-        auth = None
-    stored = draw(st.one_of(st.none(), st.sampled_from(ids + ["GONE"]) if ids else st.just("GONE")))
-    request = KeyRequest(
-        state=draw(st.sampled_from(["present", "present", "absent"])),
-        access_key_id=draw(st.one_of(st.none(), st.sampled_from(ids))) if ids else None,
-        status=draw(st.sampled_from([None, ACTIVE, INACTIVE])),
-        description=draw(st.sampled_from([None, "", "d", "x"])),
-        rotate=draw(st.sampled_from(ROTATE_CHOICES)),
-        max_age_days=draw(st.sampled_from([None, 1, 90, 365])),
-        retire=draw(st.sampled_from(RETIRE_CHOICES)),
-        has_secret_destination=draw(st.booleans()),
-    )
-    return keys, request, auth, stored
+def journal(phase, *, seen=("OLD", "CUR"), replaced="CUR", new_key=None, started=NOW - timedelta(minutes=1),
+            retire="deactivate", has_file=True):
+    return JournalFacts(run_id="r1", phase=phase, started=started, window=timedelta(minutes=5),
+                        keys_seen=frozenset(seen), replaced=replaced, retire=retire, new_key=new_key,
+                        has_file=has_file)
 
 
-@settings(max_examples=3000, deadline=None)
-@given(situations())
-def test_generated_plans_keep_every_promise(situation):
-    keys, request, auth, stored = situation
-    try:
-        plan = plan_keys(keys, request, now=NOW, auth_access_key_id=auth, stored_access_key_id=stored)
-    except PlanError as error:
-        assert str(error)  # a refusal always explains itself
-        return
-    after = apply(keys, plan)  # also asserts the two-key limit holds after every step
-
-    creates = [s for s in plan.steps if s.action == CREATE]
-    assert len(creates) <= 1
-    if creates:
-        assert request.has_secret_destination, "a key whose secret nobody would hold"
-    for step in plan.steps:
-        if step.phase == MAKE_ROOM and request.state == "present":
-            assert step.access_key_id != auth, "the signing key was retired to make room"
-    if request.state == "absent" and not request.access_key_id:
-        assert auth not in {k.access_key_id for k in keys} or not plan.steps
-    make_room = [s for s in plan.steps if s.phase == MAKE_ROOM and request.state == "present"]
-    assert len(make_room) <= 1 and (not make_room or len(keys) == KEY_LIMIT)
-
-    # Never zero working keys by accident: a present task that did not itself ask for a key to be
-    # made inactive leaves at least one active key if there was one.
-    if request.state == "present" and request.status != INACTIVE and any(k.status == ACTIVE for k in keys):
-        assert any(k.status == ACTIVE for k in after)
-
-    # The predicted keys (for diff and check mode) are exactly what the plan produces.
-    predicted = plan.predicted_keys(keys, user_id=USER, now=NOW)
-    assert sorted((k.status, k.description) for k in predicted) == sorted((k.status, k.description) for k in after)
-
-    # Idempotence: unless rotation is unconditional, planning again on the result changes nothing.
-    if request.rotate != "always" and request.state == "present":
-        new_stored = "NEW" if creates else stored
-        again = plan_keys(after, request, now=NOW, auth_access_key_id=auth, stored_access_key_id=new_stored)
-        assert again.steps == (), again.describe()
-    if request.state == "absent":
-        assert plan_keys(after, request, now=NOW, auth_access_key_id=auth, stored_access_key_id=stored).steps == ()
+def new(key_id="K", minutes_ago=0.5):
+    return AccessKey(key_id, USER, ACTIVE, NOW - timedelta(minutes=minutes_ago))
 
 
-def test_rotating_a_named_key_is_refused():
-    with pytest.raises(PlanError, match="leave access_key_id out to rotate"):
-        plan_keys([key("A", 100)], KeyRequest(access_key_id="A", rotate="always", has_secret_destination=True), now=NOW)
+def test_a_key_created_before_a_kill_whose_secret_never_reached_the_file_is_deleted():
+    facts = situation([key("CUR", 120), new()], file_key="CUR", journal=journal(PHASE_CREATING))
+    plan = plan_keys(facts, ROTATE)
+    assert shape(plan)[:2] == [(DELETE, "K", None), (END, None, None)]
+    assert "never reached a file" in plan.steps[0].reason
+    # ... and then the rotation the task asks for runs anew, in the same plan.
+    assert shape(plan)[2][0] == BEGIN and plan.creates_key
+
+
+def test_a_key_whose_secret_reached_the_file_is_adopted_verified_and_the_old_key_retired():
+    facts = situation([key("CUR", 120), new()], file_key="K", journal=journal(PHASE_CREATING))
+    plan = plan_keys(facts, ROTATE)
+    assert shape(plan) == [(ADOPT, "K", None), (VERIFY, "K", None), (UPDATE, "CUR", INACTIVE), (END, None, None)]
+
+
+def test_reconcile_only_what_is_ours():
+    # Why #3: every key the run had not listed was deleted, another run's new key included.
+    started = NOW - timedelta(minutes=2)
+    ours, seen = new("OURS", minutes_ago=1), new("CUR", minutes_ago=3)
+    claimed = new("CLAIMED", minutes_ago=1)      # within the window, but another file here holds it
+    too_late = new("LATE", minutes_ago=-10)      # created after the window: not this rotation's
+    claims = {"CLAIMED": Claim("held by /creds/other.yml", in_flight=False)}
+    for other in (claimed, too_late):
+        facts = situation([seen, ours, other], file_key="CUR",
+                          journal=journal(PHASE_CREATING, seen=("CUR",), started=started), claims=claims)
+        plan = plan_keys(facts, KeyRequest(has_secret_destination=True))
+        assert [s.access_key_id for s in plan.steps if s.kind == DELETE] == ["OURS"]
+
+
+def test_a_stored_key_is_verified_and_a_verified_one_only_finishes_the_retirement():
+    facts = situation([key("CUR", 120), new()], file_key="K", journal=journal(PHASE_STORED, new_key="K"))
+    assert shape(plan_keys(facts, ROTATE)) == [(VERIFY, "K", None), (UPDATE, "CUR", INACTIVE), (END, None, None)]
+    facts = situation([key("CUR", 120), new()], file_key="K", journal=journal(PHASE_VERIFIED, new_key="K"))
+    assert shape(plan_keys(facts, ROTATE)) == [(UPDATE, "CUR", INACTIVE), (END, None, None)]
+
+
+def test_a_retirement_already_done_before_the_kill_is_not_repeated():
+    facts = situation([key("CUR", 120, INACTIVE), new()], file_key="K", journal=journal(PHASE_VERIFIED, new_key="K"))
+    assert shape(plan_keys(facts, ROTATE)) == [(END, None, None)]
+
+
+def test_a_new_key_nobody_holds_is_deleted_when_the_file_was_put_back():
+    facts = situation([key("CUR", 120), new()], file_key="CUR", journal=journal(PHASE_STORED, new_key="K"))
+    assert shape(plan_keys(facts, ROTATE))[:2] == [(DELETE, "K", None), (END, None, None)]
+
+
+def test_a_secret_that_went_only_into_a_lost_task_result_is_deleted():
+    facts = situation([key("CUR", 120), new()], file=False,
+                      journal=journal(PHASE_STORED, new_key="K", has_file=False))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, rotate="always"))
+    assert shape(plan)[:2] == [(DELETE, "K", None), (END, None, None)]
+
+
+def test_settling_a_self_rotation_signs_with_the_adopted_key():
+    facts = situation([key("CUR", 120), new()], file_key="K", signing="CUR",
+                      journal=journal(PHASE_VERIFIED, new_key="K"))
+    assert shape(plan_keys(facts, ROTATE)) == [(SIGN_WITH, "K", None), (UPDATE, "CUR", INACTIVE), (END, None, None)]
+
+
+def test_a_journal_left_before_any_create_is_just_closed():
+    facts = situation([key("CUR", 120)], file_key="CUR", journal=journal(PHASE_CREATING, seen=("CUR",)))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True))
+    assert shape(plan) == [(END, None, None)]
+    assert simulate_plan(World.of(facts), plan.steps, now=NOW).journal_phase is None

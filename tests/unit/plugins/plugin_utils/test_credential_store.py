@@ -31,6 +31,11 @@ def store(path: Path, fmt: str = "yaml", encrypt=PROD, secrets=(PROD,), **kwargs
     return VaultedCredentialFile(path=str(path), fmt=fmt, encrypt_secret=encrypt, vault_secrets=list(secrets), **kwargs)
 
 
+def write(credentials: VaultedCredentialFile, creds: Credentials) -> WriteResult:
+    """Read the file, then write ``creds`` into it: what a run does under the file's lock."""
+    return credentials.write(creds, credentials.read())[0]
+
+
 def encrypt(plaintext: str, secret=PROD) -> bytes:
     return VaultLib().encrypt(plaintext, secret[1], vault_id=secret[0])
 
@@ -44,10 +49,9 @@ def fingerprint(path: Path) -> tuple:
 def test_write_then_read_round_trips(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / "creds"
     credentials = store(path, fmt)
-    assert credentials.preflight() is None
-    assert credentials.write(CREDS) == WriteResult(changed=True, backup_file=None)
-    assert credentials.read() == credentials.preflight()
-    assert credentials.read().access_key_id == "AKEXAMPLE"
+    assert credentials.read().creds is None
+    assert write(credentials, CREDS) == WriteResult(changed=True, backup_file=None)
+    assert credentials.read().creds.access_key_id == "AKEXAMPLE"
     vaulttext = path.read_bytes()
     assert vaulttext.startswith(b"$ANSIBLE_VAULT;1.2;AES256;prod\n")
     assert SECRET.encode() not in vaulttext
@@ -58,13 +62,13 @@ def test_write_then_read_round_trips(tmp_path: Path, fmt: str) -> None:
 
 def test_the_default_vault_id_writes_an_unlabelled_header_like_ansible_vault(tmp_path: Path) -> None:
     path = tmp_path / "creds"
-    store(path, encrypt=DEFAULT, secrets=[DEFAULT]).write(CREDS)
+    write(store(path, encrypt=DEFAULT, secrets=[DEFAULT]), CREDS)
     assert path.read_bytes().splitlines()[0] == b"$ANSIBLE_VAULT;1.1;AES256"
 
 
 def test_the_yaml_file_loads_as_vars_with_the_vault_secret(tmp_path: Path) -> None:
     path = tmp_path / "creds.yml"
-    store(path).write(CREDS)
+    write(store(path), CREDS)
     loader = DataLoader()
     loader.set_vault_secrets([PROD])
     assert loader.load_from_file(str(path))["iam_secret_key"] == SECRET
@@ -73,10 +77,10 @@ def test_the_yaml_file_loads_as_vars_with_the_vault_secret(tmp_path: Path) -> No
 def test_a_current_file_is_not_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "creds"
     credentials = store(path, backup=True)
-    credentials.write(CREDS)
+    write(credentials, CREDS)
     before = fingerprint(path)
-    assert credentials.is_current(CREDS)
-    assert credentials.write(CREDS) == WriteResult(changed=False)
+    assert credentials.holds(credentials.read(), CREDS)
+    assert write(credentials, CREDS) == WriteResult(changed=False)
     assert fingerprint(path) == before
     assert [item.name for item in tmp_path.iterdir()] == ["creds"]
 
@@ -84,44 +88,44 @@ def test_a_current_file_is_not_rewritten(tmp_path: Path) -> None:
 def test_a_file_written_by_hand_with_the_same_key_is_current(tmp_path: Path) -> None:
     path = tmp_path / "creds"
     path.write_bytes(encrypt(f"# tidied by hand\niam_secret_key: {SECRET}\niam_access_key: AKEXAMPLE\n"))
-    assert store(path).is_current(Credentials("AKEXAMPLE", SECRET))
+    credentials = store(path)
+    assert credentials.holds(credentials.read(), Credentials("AKEXAMPLE", SECRET))
 
 
 def test_new_credentials_replace_the_file_and_the_backup_keeps_the_old(tmp_path: Path) -> None:
     path = tmp_path / "creds"
     credentials = store(path, backup=True, mode=0o640)
-    credentials.write(CREDS)
-    assert not credentials.is_current(ROTATED)
-    result = credentials.write(ROTATED)
+    write(credentials, CREDS)
+    assert not credentials.holds(credentials.read(), ROTATED)
+    result = write(credentials, ROTATED)
     assert result.changed and result.backup_file is not None
-    assert credentials.read().access_key_id == "AKROTATED"
+    assert credentials.read().creds.access_key_id == "AKROTATED"
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     backup = Path(result.backup_file)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
-    assert store(backup).read().access_key_id == "AKEXAMPLE"
+    assert store(backup).read().creds.access_key_id == "AKEXAMPLE"
 
 
 def test_a_file_from_another_secret_in_the_loader_is_read_and_rekeyed_on_change(tmp_path: Path) -> None:
     path = tmp_path / "creds"
-    store(path, encrypt=DEV, secrets=[DEV]).write(CREDS)
+    write(store(path, encrypt=DEV, secrets=[DEV]), CREDS)
     loader = DataLoader()
     loader.set_vault_secrets([PROD, DEV])
     secrets = loader_vault_secrets(loader)
     credentials = store(path, encrypt=choose_encrypt_secret(secrets, vault_id="prod", default_encrypt_identity=None), secrets=secrets)
-    assert credentials.read() == credentials.preflight()
-    assert credentials.is_current(CREDS)
-    assert not credentials.write(CREDS).changed
+    assert credentials.holds(credentials.read(), CREDS)
+    assert not write(credentials, CREDS).changed
     assert path.read_bytes().startswith(b"$ANSIBLE_VAULT;1.2;AES256;dev\n")  # untouched
-    assert credentials.write(ROTATED).changed
+    assert write(credentials, ROTATED).changed
     assert path.read_bytes().startswith(b"$ANSIBLE_VAULT;1.2;AES256;prod\n")
 
 
 def test_a_file_under_a_secret_we_lack_is_refused_and_untouched(tmp_path: Path) -> None:
     path = tmp_path / "creds"
-    store(path).write(CREDS)
+    write(store(path), CREDS)
     before = fingerprint(path)
     credentials = store(path, encrypt=DEV, secrets=[DEV, DEFAULT])
-    for attempt in (credentials.preflight, credentials.read, lambda: credentials.write(ROTATED)):
+    for attempt in (credentials.read, lambda: write(credentials, ROTATED)):
         with pytest.raises(CredentialFileError) as caught:
             attempt()
         assert str(caught.value) == (
@@ -149,7 +153,7 @@ def test_a_plaintext_file_is_refused_and_untouched(tmp_path: Path, fmt: str) -> 
     path.chmod(0o644)
     before = fingerprint(path)
     credentials = store(path, fmt, backup=True)
-    for attempt in (credentials.preflight, credentials.read, lambda: credentials.is_current(CREDS), lambda: credentials.write(ROTATED)):
+    for attempt in (credentials.read, lambda: write(credentials, ROTATED)):
         with pytest.raises(CredentialFileError) as caught:
             attempt()
         assert str(caught.value) == (
@@ -164,23 +168,50 @@ def test_malformed_content_is_reported_without_quoting_it(tmp_path: Path) -> Non
     path = tmp_path / "creds"
     path.write_bytes(encrypt(f"iam_access_key: AK\niam_secret_key: [{SECRET}]\n"))
     with pytest.raises(CredentialFileError) as caught:
-        store(path).write(ROTATED)
+        write(store(path), ROTATED)
     message = str(caught.value)
     assert message.startswith(f"{path} does not hold valid yaml credentials (yaml credentials line 2: quote this value")
     assert message.endswith("if it holds another format, set the format to match, else move the file away")
     assert SECRET not in message
 
 
-def test_a_vault_file_that_holds_other_things_is_not_overwritten(tmp_path: Path) -> None:
+def test_a_vaulted_vars_file_keeps_its_other_variables_and_comments(tmp_path: Path) -> None:
+    # Why #5 of "Never lose a key": a rotation dropped db_password and every other variable.
+    path = tmp_path / "vault.yml"
+    others = "# team secrets\ndb_password: hunter2\nsmtp:\n  user: mail\n  hosts: [a, b]\n"
+    path.write_bytes(encrypt(others))
+    credentials = store(path)
+    write(credentials, CREDS)
+    write(credentials, ROTATED)
+    text = VaultLib([PROD]).decrypt(path.read_bytes()).decode()
+    assert text.startswith(others)
+    loader = DataLoader()
+    loader.set_vault_secrets([PROD])
+    loaded = loader.load_from_file(str(path))
+    assert loaded["db_password"] == "hunter2" and loaded["smtp"] == {"user": "mail", "hosts": ["a", "b"]}
+    assert loaded["iam_access_key"] == "AKROTATED"
+
+
+def test_a_yaml_file_that_is_not_a_mapping_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "vault.yml"
+    path.write_bytes(encrypt("- just\n- a list\n"))
+    before = fingerprint(path)
+    with pytest.raises(CredentialFileError):
+        write(store(path), CREDS)
+    assert fingerprint(path) == before
+
+
+def test_a_write_that_would_change_another_variable_is_refused(tmp_path: Path, monkeypatch) -> None:
+    # The line-based merge is checked with a real YAML loader: if it ever changed another
+    # variable (here: a merge that drops a line on purpose), nothing is written.
+    from ansible_collections.keywarden.iam.plugins.plugin_utils import _credential_store
+
     path = tmp_path / "vault.yml"
     path.write_bytes(encrypt("db_password: hunter2\n"))
     before = fingerprint(path)
-    with pytest.raises(CredentialFileError) as caught:
-        store(path).write(CREDS)
-    assert str(caught.value) == (
-        f"{path} is vault-encrypted but holds no yaml credentials: refusing to overwrite what may be other secrets; "
-        "give the credentials a file of their own, or move this one away"
-    )
+    monkeypatch.setattr(_credential_store, "render", lambda fmt, creds, vars_prefix, into: render(fmt, creds))
+    with pytest.raises(CredentialFileError, match="would change its other variables"):
+        write(store(path), CREDS)
     assert fingerprint(path) == before
 
 
@@ -196,23 +227,17 @@ def test_an_empty_file_holds_nothing_and_may_be_replaced(tmp_path: Path, content
     path = tmp_path / "creds"
     path.write_bytes(content)
     credentials = store(path)
-    assert credentials.preflight() is None
-    assert credentials.write(CREDS).changed
-
-
-def test_preflight_refuses_a_missing_directory(tmp_path: Path) -> None:
-    path = tmp_path / "missing" / "creds"
-    with pytest.raises(CredentialFileError, match=f"Cannot write {path}: the directory .* does not exist"):
-        store(path).preflight()
+    assert credentials.read().creds is None
+    assert write(credentials, CREDS).changed
 
 
 def test_credentials_a_format_cannot_hold_fail_before_the_file_is_touched(tmp_path: Path) -> None:
     path = tmp_path / "creds"
     credentials = store(path, "csv")
-    credentials.write(CREDS)
+    write(credentials, CREDS)
     before = fingerprint(path)
     with pytest.raises(CredentialFileError, match=f"Cannot write {path}: the csv format cannot hold a security token"):
-        credentials.write(Credentials("ASIATEMP", "SK", security_token="token"))
+        write(credentials, Credentials("ASIATEMP", "SK", security_token="token"))
     assert fingerprint(path) == before
 
 

@@ -9,6 +9,7 @@ expiry is judged by the IAM service's clock, not by this machine's.
 from __future__ import annotations
 
 import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def run(iam, *, check_mode=False, diff=True, **args) -> dict:
     validated = validator.validate({"iam_endpoint": iam.url, "retries": 0, **args})
     assert not validated.error_messages, validated.error_messages
     context = RunContext(vault_secrets=[VAULT], default_encrypt_identity=None, check_mode=check_mode, diff=diff,
-                         warn=lambda message: None)
+                         warn=lambda message: None, state_dir=tempfile.mkdtemp(prefix="keywarden-state-"))
     result = run_temporary_access_key(validated.validated_parameters, context)
     assert_no_secret(iam, result)
     return result
@@ -256,7 +257,7 @@ def test_token_method_with_an_access_key_fails_clearly_before_any_request(iam, t
 def test_a_file_holding_a_permanent_key_is_never_replaced(iam, tmp_path):
     path = tmp_path / "permanent.yml"
     store = VaultedCredentialFile(path=str(path), fmt="yaml", encrypt_secret=VAULT, vault_secrets=[VAULT])
-    store.write(Credentials(ADMIN_KEY["access_key"], ADMIN_KEY["secret_key"]))
+    store.write(Credentials(ADMIN_KEY["access_key"], ADMIN_KEY["secret_key"]), store.read())
     content = path.read_bytes()
     iam.reset_counters()
     result = run(iam, credentials_file=str(path), **ADMIN_PASSWORD)
