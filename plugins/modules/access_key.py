@@ -12,15 +12,24 @@ description:
   - Declares which permanent access keys (AK/SK) an IAM user holds, and makes it so idempotently. Creates, rotates,
     enables, disables and deletes keys.
   - Rotates by age (O(rotate=when_older)) or on demand (O(rotate=always)) without ever hitting the cloud's limit
-    of two keys per user. When a new key is needed and the user already holds two, exactly one is retired first,
-    the oldest inactive key, else the oldest key that is neither the one this task signs with nor the one being
-    replaced. If none is safe to retire, the task fails and changes nothing.
+    of two keys per user. When a new key is needed and the user already holds two, one key is retired first, and
+    only one that is safe to retire (see O(make_room)). The key this task signs with, and the key being replaced
+    (before its replacement is stored and verified), are never retired to make room. If no key is safe to retire,
+    the task fails before any change and names each key with its age and last use.
   - The cloud shows a secret key only once, when the key is created. The new secret goes straight into
     O(credentials_file), encrypted with the playbook's own Ansible vault secrets, and is never shown in the task
     result, in logs or at any verbosity. The order loses nothing. Preflight (vault secret, destination, identity and
-    permissions), make room, create, write the file atomically, verify the new key, and only then retire the old one.
-    If storing the secret fails, the new key is deleted again. If the new key does not work, the file is put back
-    and the new key deleted. If a create's answer is lost, the orphan is found by listing, deleted, and the create
+    permissions), then the rotation is recorded in a journal beside the file, then make room, create, write the file
+    atomically (the secret reaches the disk before anything else happens), verify the new key, retire the old one,
+    and close the journal.
+  - Nothing is lost when a run is interrupted, even by SIGKILL. The journal C(.<file>.journal) is written and
+    flushed to disk before the create, and holds no secret. The next run of the task (or any run for the same user
+    and file) settles an unfinished rotation first. A new key whose secret reached the file is adopted and verified,
+    and the old key retired. A new key whose secret never reached the file is deleted. A half-done retirement is
+    finished. Until then the file's previous version is kept beside it as C(.<file>.previous).
+  - While the process lives, failures are undone at once. If storing the secret fails, the new key is deleted again.
+    If the new key does not work, the file is put back and the new key deleted. If a create's answer is lost, the
+    key that create made is found by listing (only a key this rotation provably made), deleted, and the create
     tried once more.
   - This module runs on the controller through its action plugin, where the vault secrets live, whatever host the
     task targets. Environment variable fallbacks are read on the controller.
@@ -90,16 +99,19 @@ options:
   rotate:
     description:
       - V(never) creates a key only when O(credentials_file) holds none that still exists.
-      - V(when_older) also replaces the key when it is older than O(max_age) days (strictly older, so a key exactly
-        O(max_age) days old is kept).
+      - V(when_older) also replaces the key when it is older than O(max_age) whole days (strictly older, so a key
+        O(max_age) days and 23 hours old is kept).
       - V(always) replaces the key on every run (on-demand rotation; not idempotent by design).
     type: str
     choices: [never, always, when_older]
     default: never
   max_age:
     description:
-      - The age in days after which O(rotate=when_older) replaces a key. Required with O(rotate=when_older).
-      - Ages are measured against the cloud's clock (the C(Date) header of its answers).
+      - The age in days after which O(rotate=when_older) replaces a key (1 to 36500). Required with
+        O(rotate=when_older).
+      - Ages are whole days by the cloud's clock (the C(Date) header of its answers), rounded down, as the
+        key-age rule of M(keywarden.iam.access_key_compliance) counts them. A key is replaced from its day
+        O(max_age) + 1 on.
     type: int
   old_key:
     description:
@@ -112,6 +124,39 @@ options:
     type: str
     choices: [keep, deactivate, delete]
     default: deactivate
+  make_room:
+    description:
+      - Which key may be deleted when the user already holds two keys and a new one is needed. Whatever the choice,
+        never the key this task signs with, never the key being replaced (it is retired only once its replacement is
+        stored and verified), and never an active key created in the last ten minutes, which another run (on another
+        controller, where no lock reaches) may still be storing.
+      - V(idle) (the default) deletes the oldest inactive key, else the oldest active key whose last use (the show
+        API's C(last_use_time); a key never used counts from its creation) is at least O(idle_days) days ago and
+        that no other credentials file known to this controller holds. A key used yesterday by someone's laptop is
+        kept.
+      - V(oldest) deletes the oldest inactive key, else the oldest key not in use by this task, whatever its last
+        use and whichever file holds it.
+      - V(inactive) deletes only an inactive key.
+      - When no key may go, the task fails before any change, naming each key with its status, age, last use and
+        why it is kept, and the way out.
+    type: str
+    choices: [idle, oldest, inactive]
+    default: idle
+  idle_days:
+    description:
+      - With O(make_room=idle), how many whole days since its last use make an active key safe to delete (0 to
+        3650). Last use is reported by the cloud with a delay, so keep a margin.
+    type: int
+    default: 7
+  allow_self_lockout:
+    description:
+      - Deactivating or deleting the key this task signs with (by O(access_key_id), or with O(status=inactive) or
+        O(state=absent) on every key of the user) locks the task, and every later task that uses the key, out. It is
+        refused before any change unless this is V(true).
+      - Retiring the signing key at the end of a self-rotation needs no such permission: the new key is verified
+        first and signs the remaining requests.
+    type: bool
+    default: false
   verify:
     description:
       - Before anything is retired, prove that the new key works by signing a harmless read (listing its own
@@ -121,7 +166,7 @@ options:
     default: true
   verify_timeout:
     description:
-      - Seconds to keep retrying the new key's check.
+      - Seconds to keep retrying the new key's check (0 to 3600).
     type: int
     default: 60
   credentials_file:
@@ -131,6 +176,15 @@ options:
         first byte, fsync, rename).
       - Its current content is what the task keeps. Whether it is up to date is judged by decrypting and comparing,
         never by the ciphertext, so an unchanged file is not rewritten.
+      - Only the key's own fields change. Other variables of a yaml vars file (and its comments), other settings of
+        an obsutil config, other lines of an env file and other options and sections of an SDK profile are kept as
+        they are; a yaml write is checked with a YAML loader and refused if any other variable would change.
+      - A file that holds another user's key is refused. The env, sdk_profile and obsutil formats record the user
+        and account in comment lines; a key that is missing from the user's list is looked up with the show API
+        before it is called gone.
+      - The path must be a regular file or not exist yet. A symlink is followed only when the link and its target
+        belong to the user running Ansible (or root) and no directory on the way is writable by others without the
+        sticky bit; devices, FIFOs and files of other users are refused. A world-writable directory draws a warning.
       - An existing file that is not vault-encrypted, or that no loaded vault secret opens, is refused before any
         API call and left untouched.
       - Needed (or O(return_secret)) whenever a new key may be created; without a destination the task refuses to
@@ -172,12 +226,18 @@ attributes:
 notes:
   - Self-rotation is supported. When the key this task signs with is the one being replaced, the new key is stored
     and verified first, and the remaining steps are signed with the new key.
-  - A failure after the new key is stored and verified (retiring the old key) leaves both keys active and says so;
-    a rerun does not retire the old key again, the next rotation deletes it to make room.
+  - A failure after the new key is stored and verified (retiring the old key) leaves both keys active, says so and
+    keeps the journal open, so that the next run finishes the retirement.
   - Two runs working on the same O(credentials_file) at the same time do not race. Each holds an exclusive lock on a
-    hidden C(.<name>.lock) file beside it from its first read to its last write, so the second run waits (up to five
-    minutes) and then sees what the first one wrote; it converges, or, with O(rotate=always), rotates once more. Runs
-    on different files of the same user are kept apart by the two-key limit, and the loser fails with a clear message.
+    hidden C(.<name>.lock) file beside the real file (two symlinks to one file share it) from its first read to its
+    last write, so the second run waits (up to five minutes) and then sees what the first one wrote; it converges,
+    or, with O(rotate=always), rotates once more.
+  - Runs on one controller that manage the same IAM user, whatever their files, wait for each other too, on a lock
+    in the controller's state directory (C(~/.ansible/keywarden), or C($ANSIBLE_HOME/keywarden)). The directory also
+    records which file holds which key of the user, so that a run never deletes a key another file holds, and
+    never reconciles another run's new key away as its own.
+  - Across controllers no lock reaches. There, an active key created in the last ten minutes is never deleted to
+    make room (another run may still be storing it): the task fails and says so instead.
 seealso:
   - module: keywarden.iam.access_key_info
 """
@@ -226,11 +286,24 @@ EXAMPLES = r"""
   run_once: true
   register: team
 
-- name: Disable one key, then delete it
+- name: Disable one key
   keywarden.iam.access_key:
     user_name: alice
     access_key_id: HPUAEXAMPLEAK0000001
     status: inactive
+
+- name: Delete it once nobody missed it
+  keywarden.iam.access_key:
+    user_name: alice
+    access_key_id: HPUAEXAMPLEAK0000001
+    state: absent
+
+- name: Rotate at the limit even if the other key was used recently (it is deleted to make room)
+  keywarden.iam.access_key:
+    user_name: ci-deployer
+    rotate: always
+    make_room: oldest
+    credentials_file: "{{ inventory_dir }}/group_vars/deployers/iam_credentials.yml"
 
 - name: Set the connection options once for every keywarden.iam module
   module_defaults:
@@ -307,9 +380,14 @@ plan:
   type: list
   elements: str
   sample:
+    - "open the journal: record the rotation before anything changes"
     - "delete access key HPUAOLD00000000000001 (making room under the two-key limit: the oldest inactive key)"
     - "create a new access key (HPUACUR00000000000001 is 120 days old, older than max_age (90 days))"
-    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: replaced, kept inactive for a grace period)"
+    - "store the secret of (new), vault-encrypted (the cloud shows a secret only once)"
+    - "verify that (new) works (before anything is retired)"
+    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: it was replaced; kept inactive for a grace
+      period and deleted by the next rotation)"
+    - "close the journal: the rotation is complete"
 credentials_file:
   description: The path of O(credentials_file), if set.
   returned: always
@@ -334,11 +412,15 @@ results:
   type: list
   elements: dict
 summary:
-  description: In batch mode, the counts of users handled, changed and failed, and of keys created, deleted,
-    deactivated and activated.
+  description:
+    - In batch mode, the counts of users handled, changed and failed, and of keys created, deleted, deactivated and
+      activated.
+    - C(duplicates) counts users named more than once (by name twice, or by name and by id): each IAM user is handled
+      once, and its repeats get a result with C(duplicate=true) and a C(msg) that says so.
   returned: in batch mode
   type: dict
-  sample: {"users": 3, "changed": 2, "failed": 0, "created": 2, "deleted": 1, "deactivated": 2, "activated": 0}
+  sample: {"users": 3, "changed": 2, "failed": 0, "created": 2, "deleted": 1, "deactivated": 2, "activated": 0,
+           "duplicates": 0}
 error:
   description: Details of the IAM API error that failed the task.
   returned: on an API failure

@@ -106,6 +106,13 @@ class Workdir:
         assert_no_temp_files_left(temp_dirs)
         return PlaybookRun(completed.returncode, output, results)
 
+    def write_vaulted(self, path: Path, plaintext: str, mode: int = 0o600) -> None:
+        """Plant a vault-encrypted file, as a user (or ansible-vault encrypt) would have made it."""
+        from ansible.parsing.vault import VaultLib, VaultSecret
+
+        path.write_bytes(VaultLib().encrypt(plaintext, VaultSecret(VAULT_PASSWORD.encode()), vault_id="default"))
+        path.chmod(mode)
+
     def decrypt(self, path: Path) -> str:
         completed = subprocess.run(
             [str(BIN / "ansible-vault"), "view", "--vault-password-file", str(self.vault_password_file), str(path)],
