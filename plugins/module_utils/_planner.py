@@ -540,7 +540,7 @@ def _room_victim(situation: Situation, world: World, request: KeyRequest,
         if idle is not None and idle >= request.idle_days:
             return key, (f"making room under the two-key limit: the oldest key not in use, last used {_ago(idle)} "
                          f"(idle_days is {request.idle_days})")
-        blocked[key.access_key_id] = f"in use: idle_days is {request.idle_days}"
+        blocked[key.access_key_id] = f"in use (idle_days is {request.idle_days})"
     raise PlanError(_no_room_message(world.keys, blocked, now, request.make_room))
 
 

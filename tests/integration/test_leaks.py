@@ -7,15 +7,30 @@ from __future__ import annotations
 from tests.integration.conftest import ADMIN, REPO
 
 
-def test_demo_playbook_leaks_nothing_while_it_rotates(workdir, iam):
+ROTATE = "Rotate alice's key when it is older than 90 days, into her vaulted group_vars"
+
+
+def test_demo_playbooks_leak_nothing_through_the_whole_story(workdir, iam):
+    """The demo's steps (make room, refuse while the laptop is in use, retire it, rotate at the limit)."""
     creds = workdir.path / "alice.yml"
+    laptop = next(key for key in iam.keys_of("alice") if key["description"] == "alice laptop")
     demo_vars = {"demo_iam_url": iam.url, "demo_ca_file": "", "demo_admin_ak": ADMIN["auth_ak"],
-                 "demo_admin_sk": ADMIN["auth_sk"], "demo_credentials_file": str(creds)}
-    first = workdir.run(str(REPO / "demo" / "rotate.yml"), **demo_vars)
+                 "demo_admin_sk": ADMIN["auth_sk"], "demo_laptop_ak": laptop["access"],
+                 "demo_laptop_sk": laptop["secret"], "demo_credentials_file": str(creds)}
+
+    def demo(name):
+        return workdir.run(str(REPO / "demo" / name), **demo_vars)
+
+    first = demo("rotate.yml")
     assert first.rc == 0, first.output
-    assert first.result("Rotate alice's key when it is older than 90 days, into her vaulted group_vars")["created"]
+    assert first.result(ROTATE)["created"] and laptop["access"] not in first.result(ROTATE)["deleted"]
     iam.advance_clock(days=100)
-    second = workdir.run(str(REPO / "demo" / "rotate.yml"), **demo_vars)
-    assert second.rc == 0, second.output
-    rotated = second.result("Rotate alice's key when it is older than 90 days, into her vaulted group_vars")
-    assert rotated["created"] and rotated["deactivated"]
+    assert demo("use-laptop.yml").rc == 0
+    refused = demo("rotate.yml")
+    assert refused.rc != 0 and "none is safe to retire" in refused.result(ROTATE)["msg"]
+    assert demo("retire-laptop.yml").rc == 0
+    rotated = demo("rotate.yml")
+    assert rotated.rc == 0, rotated.output
+    assert rotated.result(ROTATE)["deleted"] == [laptop["access"]]
+    assert rotated.result(ROTATE)["created"] and rotated.result(ROTATE)["deactivated"]
+    assert demo("rotate.yml").result(ROTATE)["changed"] is False
