@@ -98,9 +98,10 @@ options:
       - V(yaml) is a vars file with C(<vars_prefix>access_key), C(<vars_prefix>secret_key),
         C(<vars_prefix>security_token), C(<vars_prefix>expires_at), C(<vars_prefix>domain_id) and
         C(<vars_prefix>user_name) (the IAM user for V(token), the agency for V(agency)).
-      - V(env), V(sdk_profile) and V(obsutil) hold the key and the token, and the expiry in a first comment line
-        (starting with C(# expires_at)) that their readers skip, so every format keeps credentials from run to run
-        while they are valid.
+      - V(env), V(sdk_profile) and V(obsutil) hold the key and the token, and in comment lines that their readers
+        skip, the expiry (C(# expires_at)) and whose key it is (C(# user_id), C(# user_name), and for obsutil
+        C(# domain_id)), so every format keeps credentials from run to run while they are valid.
+      - An existing file keeps everything else it holds; only the key's own fields change.
       - The console's V(csv) format is not offered, since it cannot hold a security token.
     type: str
     choices: [yaml, env, sdk_profile, obsutil]

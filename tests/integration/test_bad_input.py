@@ -53,6 +53,10 @@ CASES = [
     Case("when_older without max_age", "rotate is when_older but all of the following are missing: max_age",
          {"rotate": "when_older"}),
     Case("description too long", "IAM allows at most 255", {"description": "d" * 300}),
+    # Why #7 of "Never lose a key": these ended in raw Python overflow messages.
+    Case("max_age far too large", "max_age must be from 1 to 36500", {"rotate": "when_older", "max_age": 9999999999}),
+    Case("timeout far too large", "timeout must be from 1 to 3600 seconds", {"timeout": 99999999999}),
+    Case("setuid file mode", "sets the setuid, setgid or sticky bit", {"file_mode": "04600"}),
 ]
 
 
