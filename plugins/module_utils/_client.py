@@ -163,10 +163,6 @@ class IamClient:
         document = self._call("list the IAM users of the account", "GET", "/v3/users")
         return [dict(item) for item in document.get("users") or [] if isinstance(item, dict) and item.get("id")]
 
-    def get_user(self, user_id: str) -> User:
-        document = self._call(f"show IAM user {user_id}", "GET", f"/v3/users/{quote(user_id, safe='')}")
-        return User.from_api(document["user"])
-
     def caller_user_id(self) -> str:
         """The id of the user this client authenticates as."""
         if self.settings.password_auth:

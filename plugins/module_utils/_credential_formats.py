@@ -131,12 +131,6 @@ class Credentials:
                 shown.append(f"{name}={value!r}")
         return f"Credentials({', '.join(shown)})"
 
-    def secrets(self) -> tuple[str, ...]:
-        """The secret values, for a caller to add to ``no_log_values``."""
-        if self.security_token is None:
-            return (self.secret_access_key,)
-        return (self.secret_access_key, self.security_token)
-
 
 def render(fmt: str, creds: Credentials, *, vars_prefix: str = DEFAULT_VARS_PREFIX, into: str | None = None) -> str:
     """The file content for ``creds`` in format ``fmt``.

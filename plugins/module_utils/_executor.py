@@ -47,6 +47,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     Plan,
     Step,
     World,
+    changes_anything,
     lost_create_candidates,
     simulate,
 )
@@ -95,11 +96,7 @@ class Outcome:
 
     @property
     def changed(self) -> bool:
-        return any(step.kind not in (VERIFY, SIGN_WITH) for step in self.done)
-
-    @property
-    def file_changed(self) -> bool:
-        return self.world.file_written or any(step.kind == CHMOD for step in self.done)
+        return changes_anything(self.done)
 
 
 def counts(steps) -> dict:

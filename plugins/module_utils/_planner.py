@@ -221,7 +221,7 @@ class Plan:
 
     @property
     def changed(self) -> bool:
-        return any(step.kind not in (VERIFY, SIGN_WITH) for step in self.steps)
+        return changes_anything(self.steps)
 
     @property
     def creates_key(self) -> bool:
@@ -295,6 +295,16 @@ def simulate(world: World, step: Step, *, new_key: AccessKey | None = None, now:
         # The previous file is back byte for byte, as if it had never been written.
         return replace(world, file_key=target, file_written=False)
     raise ValueError(f"unknown step kind {kind!r}")
+
+
+def changes_anything(steps: Sequence[Step]) -> bool:
+    """Whether these steps change anything: verifying a key or signing with it changes nothing."""
+    return any(step.kind not in (VERIFY, SIGN_WITH) for step in steps)
+
+
+def file_changed(world: World, steps: Sequence[Step]) -> bool:
+    """Whether these steps, which led to ``world``, wrote or re-moded the credentials file."""
+    return world.file_written or any(step.kind == CHMOD for step in steps)
 
 
 def simulate_plan(world: World, steps: Sequence[Step], *, now: datetime) -> World:

@@ -153,8 +153,8 @@ options:
       - Deactivating or deleting the key this task signs with (by O(access_key_id), or with O(status=inactive) or
         O(state=absent) on every key of the user) locks the task, and every later task that uses the key, out. It is
         refused before any change unless this is V(true).
-      - Retiring the signing key at the end of a self-rotation needs no such permission: the new key is verified
-        first and signs the remaining requests.
+      - Retiring the signing key at the end of a self-rotation needs no such permission, since the new key is
+        verified first and signs the remaining requests.
     type: bool
     default: false
   verify:
@@ -237,7 +237,7 @@ notes:
     records which file holds which key of the user, so that a run never deletes a key another file holds, and
     never reconciles another run's new key away as its own.
   - Across controllers no lock reaches. There, an active key created in the last ten minutes is never deleted to
-    make room (another run may still be storing it): the task fails and says so instead.
+    make room, since another run may still be storing it; the task fails and says so instead.
 seealso:
   - module: keywarden.iam.access_key_info
 """
@@ -385,8 +385,7 @@ plan:
     - "create a new access key (HPUACUR00000000000001 is 120 days old, older than max_age (90 days))"
     - "store the secret of (new), vault-encrypted (the cloud shows a secret only once)"
     - "verify that (new) works (before anything is retired)"
-    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: it was replaced; kept inactive for a grace
-      period and deleted by the next rotation)"
+    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: it was replaced; kept inactive for a grace period and deleted by the next rotation)"
     - "close the journal: the rotation is complete"
 credentials_file:
   description: The path of O(credentials_file), if set.
@@ -415,7 +414,7 @@ summary:
   description:
     - In batch mode, the counts of users handled, changed and failed, and of keys created, deleted, deactivated and
       activated.
-    - C(duplicates) counts users named more than once (by name twice, or by name and by id): each IAM user is handled
+    - C(duplicates) counts users named more than once (by name twice, or by name and by id). Each IAM user is handled
       once, and its repeats get a result with C(duplicate=true) and a C(msg) that says so.
   returned: in batch mode
   type: dict

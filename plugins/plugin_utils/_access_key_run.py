@@ -39,10 +39,11 @@ from ansible_collections.keywarden.iam.plugins.module_utils._executor import (
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserFailure, UserSelector, resolve_names
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
-    CHMOD,
     Plan,
     Situation,
     World,
+    changes_anything,
+    file_changed,
     simulate_plan,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result, keys_summary
@@ -207,16 +208,14 @@ def _carried_out(plan: Plan, situation: Situation, backend: KeyBackend, destinat
 def _result(plan: Plan, situation: Situation, after: World, steps, destination: SecretDestination | None, *,
             outcome: Outcome | None = None) -> dict:
     """The result fields that check mode and a real run share, from the steps and the world after."""
-    file_changed = after.file_written or any(step.kind == CHMOD for step in steps)
-    changed = any(step.kind not in ("verify", "sign_with") for step in steps)
     ids = counts(steps)
     result = {
-        "changed": changed,
+        "changed": changes_anything(steps),
         "user_id": situation.user_id,
         "plan": plan.describe(),
         "credentials_file": destination.path if destination else None,
         "access_keys": keys_summary(after.keys, situation.now),
-        "credentials_file_changed": file_changed,
+        "credentials_file_changed": file_changed(after, steps),
         **{name: ids[name] for name in _COUNTED},
     }
     if outcome is not None:

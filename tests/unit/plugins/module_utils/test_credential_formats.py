@@ -1175,11 +1175,6 @@ def test_repr_and_str_hide_the_secret_and_token() -> None:
         assert "AKEXAMPLE" in shown and "secret=<hidden>" in shown and "security_token=<hidden>" in shown
 
 
-def test_secrets_lists_what_to_keep_out_of_logs() -> None:
-    assert FULL.secrets() == (SECRET, TOKEN)
-    assert Credentials("AK", SECRET).secrets() == (SECRET,)
-
-
 def test_empty_optional_values_mean_unset() -> None:
     assert Credentials("AK", "SK", security_token="", user_id="") == Credentials("AK", "SK")
 
