@@ -227,7 +227,8 @@ class _Execution:
         self.create_uncertain = False
 
     def _store(self) -> None:
-        assert self.new_key is not None, "a plan stores only a key it created"
+        if self.new_key is None:  # never: a plan stores only a key it created
+            raise ValueError("a store step without a created key")
         try:
             self.ops.store(self.new_key)
         except Exception as error:  # any failure to store means nobody holds the secret

@@ -74,7 +74,7 @@ class KeyBackend:
     def plan(self) -> tuple[Plan, Situation]:
         """The plan for this user, with every fact the planner asked for."""
         situation = self._situation()
-        for _ in range(3):  # at most: the owner of the file's key, then last uses
+        for _question in range(3):  # at most: the owner of the file's key, then last uses
             result = plan_keys(situation, self.request)
             if isinstance(result, Plan):
                 return result, situation
@@ -164,9 +164,7 @@ class KeyBackend:
 
     def store(self, new_key: NewAccessKey) -> None:
         """The new secret to disk (vault-encrypted, fsynced) before anything else, then the journal."""
-        destination = self.destination
-        if destination is None:
-            raise errors.TaskError("a new key has no destination")  # never: the planner refuses that
+        destination = self._destination()
         creds = self.credentials_for(new_key.key.access_key_id, new_key.secret_access_key)
         destination.write(creds)
         if destination.return_secret:
@@ -202,19 +200,22 @@ class KeyBackend:
         self.journal.end()
 
     def undo_store(self) -> str | None:
-        assert self.destination is not None, "only a stored key is undone"
-        restored = self.destination.undo(previous_kept=self.journal.previous_kept)
+        restored = self._destination().undo(previous_kept=self.journal.previous_kept)
         return restored.access_key_id if restored else None
 
     def rewrite(self) -> None:
-        destination = self.destination
-        assert destination is not None and destination.stored is not None, "only a stored key is rewritten"
-        destination.write(self.credentials_for(destination.stored.access_key_id,
-                                               destination.stored.secret_access_key))
+        destination = self._destination()
+        stored = destination.stored
+        if stored is not None:  # the planner rewrites only a file that holds the kept key
+            destination.write(self.credentials_for(stored.access_key_id, stored.secret_access_key))
 
     def chmod(self, mode: int) -> None:
-        assert self.destination is not None, "only a file is given a mode"
-        self.destination.chmod(mode)
+        self._destination().chmod(mode)
+
+    def _destination(self) -> SecretDestination:
+        if self.destination is None:  # never: the planner plans file steps only for a destination
+            raise errors.TaskError("this step needs a credentials file or return_secret, and the task has neither")
+        return self.destination
 
     def _signing_key(self, access_key_id: str) -> SigningKey:
         """The key and secret this run holds for ``access_key_id``: just created, or in the file."""

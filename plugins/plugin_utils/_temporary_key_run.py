@@ -52,7 +52,6 @@ from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination 
 NEW_KEY_PLACEHOLDER = "(new)"
 
 
-
 @dataclass(frozen=True)
 class Assessment:
     """Why the file's credentials stay (``kept``) or are renewed (``kept`` is None).

@@ -162,7 +162,7 @@ def test_rotation_keeps_every_other_variable_of_a_vaulted_vars_file(workdir, iam
     others = ("# shared team secrets\ndb_password: \"s3cr3t\"\nsmtp:\n  host: mail.example.com\n  port: 25\n"
               "allowed: [a, b]\n")
     workdir.write_vaulted(creds, others)
-    for _ in range(2):  # a first key, then a rotation
+    for _run in range(2):  # a first key, then a rotation
         run = workdir.run(user_name="bob", rotate="always", credentials_file=str(creds), **ADMIN)
         assert run.rc == 0, run.output
     text = workdir.decrypt(creds)
@@ -177,7 +177,7 @@ def test_rotation_keeps_every_other_setting_of_an_obsutil_config(workdir, iam):
     settings = ("endpoint=https://obs.eu-de.otc.t-systems.com\nproxyUrl=http://proxy:3128\nconnectTimeout=30\n"
                 "socketTimeout=60\n")
     workdir.write_vaulted(creds, settings)
-    for _ in range(2):
+    for _run in range(2):
         run = workdir.run(user_name="bob", rotate="always", credentials_file=str(creds), credentials_format="obsutil",
                           **ADMIN)
         assert run.rc == 0, run.output

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -12,6 +14,7 @@ import urllib.error
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -134,6 +137,95 @@ def test_delay_commits_although_the_client_gave_up(iam: FakeIam, client: Any) ->
     assert len(iam.keys_of("bob")) == 2
 
 
+def send_and_leave_open(iam: FakeIam, client: Any, method: str, path: str,
+                        **options: Any) -> http.client.HTTPConnection:
+    """Send one signed request on a connection of its own and return at once, without the answer."""
+    prepared = client.prepare(method, path, **options)
+    split = urlsplit(iam.url)
+    if iam.ca_file:
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            split.hostname, split.port, timeout=60, context=ssl.create_default_context(cafile=iam.ca_file))
+    else:
+        connection = http.client.HTTPConnection(split.hostname, split.port, timeout=60)
+    connection.request(prepared.method, prepared.uri, body=prepared.payload or None, headers=prepared.headers)
+    return connection
+
+
+def wait_for_arrival(iam: FakeIam, operation: str, count: int = 1, timeout: float = 20) -> float:
+    """Wait until the server has counted ``count`` requests of ``operation``; the monotonic time then."""
+    deadline = time.monotonic() + timeout
+    while iam.counters()["by_operation"].get(operation, 0) < count:
+        assert time.monotonic() < deadline, f"no {operation} request reached the server in {timeout}s"
+        time.sleep(0.01)
+    return time.monotonic()
+
+
+def create_for_bob(iam: FakeIam, client: Any) -> http.client.HTTPConnection:
+    admin, bob = iam.user("admin"), iam.user("bob")
+    return send_and_leave_open(iam, client, "POST", CREDENTIALS, key=admin["keys"][0],
+                               body={"credential": {"user_id": bob["id"]}})
+
+
+def test_hold_does_the_operation_after_the_wait_when_the_client_stays(iam: FakeIam, client: Any) -> None:
+    iam.inject_fault("create_credential", "hold", seconds=3)
+    started = time.monotonic()
+    connection = create_for_bob(iam, client)
+    try:
+        wait_for_arrival(iam, "create_credential")
+        assert len(iam.keys_of("bob")) == 1  # held: not done yet (the hold lasts 3 s)
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    assert time.monotonic() - started >= 3
+    assert response.status == 201 and body["credential"]["secret"]
+    assert [key["access"] for key in iam.keys_of("bob")][-1] == body["credential"]["access"]
+    assert iam.control("GET", "faults") == {"armed": []}
+
+
+def _hold_abandoned_when_the_client_hangs_up(iam: FakeIam, client: Any) -> None:
+    hold = 2.0
+    iam.inject_fault("create_credential", "hold", seconds=hold)
+    connection = create_for_bob(iam, client)
+    try:
+        arrived = wait_for_arrival(iam, "create_credential")
+        assert len(iam.keys_of("bob")) == 1
+    finally:
+        connection.close()  # the client goes away while the server holds the request
+    # Had the server ignored the hang-up it would create the key when the hold ends; look well after.
+    time.sleep(max(0.0, arrived + hold + 2.0 - time.monotonic()))
+    assert len(iam.keys_of("bob")) == 1
+    assert iam.counters()["writes"] == 1 and iam.control("GET", "faults") == {"armed": []}
+    # The fault is used up and the server serves on: the same request now creates the key.
+    assert admin_create_for(client, iam, "bob").status == 201
+    assert len(iam.keys_of("bob")) == 2
+
+
+def test_hold_abandons_the_operation_when_the_client_hangs_up(iam: FakeIam, client: Any) -> None:
+    _hold_abandoned_when_the_client_hangs_up(iam, client)
+
+
+def test_hold_sees_a_tls_client_hang_up_too(client: Any) -> None:
+    with FakeIam(SEEDS / "demo.json", tls=True) as server:
+        _hold_abandoned_when_the_client_hangs_up(server, type(client)(server))  # a SignedClient of its own
+
+
+def test_hold_watch_tells_a_hang_up_from_bytes_that_wait() -> None:
+    from tests.fakeiam.api import client_stays
+
+    server_side, client_side = socket.socketpair()
+    with server_side, client_side:
+        client_side.sendall(b"x")  # readable, but the client is still there
+        started = time.monotonic()
+        assert client_stays(server_side, 0.3) is True
+        assert time.monotonic() - started >= 0.3
+        assert server_side.recv(1) == b"x"  # only peeked at: nothing was consumed
+        client_side.close()
+        started = time.monotonic()
+        assert client_stays(server_side, 30) is False
+        assert time.monotonic() - started < 5
+
+
 def test_invalid_fault_is_refused(iam: FakeIam) -> None:
     with pytest.raises(FakeIamError, match="400"):
         iam.inject_fault("create_key", "status", status=500)
@@ -141,6 +233,10 @@ def test_invalid_fault_is_refused(iam: FakeIam) -> None:
         iam.inject_fault("create_credential", "status")
     with pytest.raises(FakeIamError, match="seconds"):
         iam.inject_fault("create_credential", "delay")
+    with pytest.raises(FakeIamError, match="seconds"):
+        iam.inject_fault("create_credential", "hold")
+    with pytest.raises(FakeIamError, match="non-negative"):
+        iam.inject_fault("create_credential", "hold", seconds=-1)
 
 
 def test_counters_count_reads_writes_and_reset(iam: FakeIam, client: Any) -> None:

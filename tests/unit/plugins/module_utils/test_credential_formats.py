@@ -846,7 +846,7 @@ def test_env_is_strict_about_our_lines(text: str, message: str) -> None:
 def test_env_foreign_lines_are_never_read() -> None:
     text = f"OTHER=\"{SECRET}$HOME\"\nOTHER='unterminated\nOTHER=`x`\nHUAWEICLOUD_SDK_AK=AK\nHUAWEICLOUD_SDK_SK=SK\n"
     assert parse("env", text) == Credentials("AK", "SK")
-    assert render("env", Credentials("AK2", "SK"), into=text).startswith(text.split("HUAWEICLOUD")[0])
+    assert render("env", Credentials("AK2", "SK"), into=text).startswith(text.split("HUAWEICLOUD", maxsplit=1)[0])
 
 
 # obsutil -------------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def now_young(key: AccessKey) -> bool:
 
 def plan_with_facts(facts: Situation, request: KeyRequest, iam: MemoryIam):
     """Plan, answering the planner's questions the way the backend does (show calls)."""
-    for _ in range(3):
+    for _question in range(3):
         result = plan_keys(facts, request)
         if not isinstance(result, FactsNeeded):
             return result, facts

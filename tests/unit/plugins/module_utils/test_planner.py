@@ -130,8 +130,8 @@ def test_keys_other_files_hold_are_kept_unless_make_room_is_oldest():
     keys = [key("MINE", 100, used_days_ago=30), key("THEIRS", 50, used_days_ago=30)]
     claims = {"THEIRS": Claim("held by /creds/other.yml", in_flight=False)}
     with pytest.raises(PlanError, match="held by /creds/other.yml"):
-        plan_keys(situation(keys, file_key="MINE", claims=claims), KeyRequest(rotate="always",
-                                                                               has_secret_destination=True))
+        plan_keys(situation(keys, file_key="MINE", claims=claims),
+                  KeyRequest(rotate="always", has_secret_destination=True))
     plan = plan_keys(situation(keys, file_key="MINE", claims=claims),
                      KeyRequest(rotate="always", has_secret_destination=True, make_room=ROOM_OLDEST))
     assert [s.access_key_id for s in plan.steps if s.kind == DELETE] == ["THEIRS"]

@@ -81,8 +81,11 @@ def test_two_links_to_one_file_share_one_lock(tmp_path):
 
     sleeps = []
     with FileLock(first.resolved):
-        waiting = FileLock(second.resolved, timeout=0.3, sleep=lambda seconds: (sleeps.append(seconds),
-                                                                                 time.sleep(seconds)))
+        def sleep(seconds):
+            sleeps.append(seconds)
+            time.sleep(seconds)
+
+        waiting = FileLock(second.resolved, timeout=0.3, sleep=sleep)
         with pytest.raises(FileLockTimeout, match=re.escape(f"working on {real} ")):
             waiting.acquire()
         assert sleeps  # it waited for the first holder, then gave up
