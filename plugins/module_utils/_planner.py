@@ -110,6 +110,7 @@ class FileFacts:
     path: str
     access_key_id: str | None = None   # the key it holds, if any
     user_id: str | None = None         # whose key the file says it holds, if it records that
+    domain_id: str | None = None       # in which account, if it records that
     mode: int | None = None            # its permission bits, when it exists
     wanted_mode: int = 0o600
     # Whether writing the kept key again would change the file (another vars_prefix, metadata
@@ -156,6 +157,7 @@ class Situation:
     keys: tuple[AccessKey, ...]
     now: datetime
     signing_key: str | None = None
+    domain_id: str | None = None   # the user's account
     file: FileFacts | None = None
     journal: JournalFacts | None = None
     claims: Mapping[str, Claim] = field(default_factory=dict)
@@ -411,6 +413,10 @@ def _focus_key(situation: Situation, world: World, request: KeyRequest) -> Acces
     if file is not None:
         if file.user_id and file.user_id != situation.user_id:
             raise _foreign_file(file.path, file.access_key_id, file.user_id, situation.user_id)
+        if file.domain_id and situation.domain_id and file.domain_id != situation.domain_id:
+            # The show call cannot see into another account (it says "not found"): the file's record decides.
+            raise _foreign_file(file.path, file.access_key_id, f"{file.user_id or '?'} of account {file.domain_id}",
+                                f"{situation.user_id} of account {situation.domain_id}")
         if world.file_key is None:
             return None
         held = world.key(world.file_key)

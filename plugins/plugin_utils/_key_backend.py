@@ -87,7 +87,7 @@ class KeyBackend:
         journal = self.journal.read()
         own_path = self.destination.store.path if self.destination and self.destination.store else None
         self._claims = self.state.claims(own_path, keys)
-        return Situation(user_id=self.user_id, keys=tuple(keys), now=now,
+        return Situation(user_id=self.user_id, keys=tuple(keys), now=now, domain_id=self.client.domain_id(),
                          signing_key=self.client.settings.auth_access_key, file=self._file_facts(), journal=journal,
                          claims=self._claims)
 
@@ -99,7 +99,8 @@ class KeyBackend:
         outdated = stored is not None and not destination.is_current(self.credentials_for(stored.access_key_id,
                                                                                           stored.secret_access_key))
         return FileFacts(path=destination.path or "", access_key_id=stored.access_key_id if stored else None,
-                         user_id=stored.user_id if stored else None, mode=destination.current_mode,
+                         user_id=stored.user_id if stored else None, domain_id=stored.domain_id if stored else None,
+                         mode=destination.current_mode,
                          wanted_mode=destination.store.mode, outdated=outdated)
 
     def _answer(self, situation: Situation, needed: FactsNeeded) -> Situation:

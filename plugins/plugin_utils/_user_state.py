@@ -121,11 +121,21 @@ class UserState:
             return []
 
     def record(self, path: str, access_key_id: str | None, content: bytes | None) -> None:
-        """Note (under the lock) which key the file at ``path`` holds now; None forgets the file."""
-        files = {held.path: {"access_key_id": held.access_key_id, "sha256": held.sha256}
-                 for held in self.held_files() if held.path != path and os.path.lexists(held.path)}
+        """Note (under the lock) which key the file at ``path`` holds now; None forgets the file.
+
+        Nothing is written when the index already says so: a run that changes nothing writes nothing.
+        """
+        known = self.held_files()
+        entry = None
         if access_key_id and content is not None:
-            files[path] = {"access_key_id": access_key_id, "sha256": hashlib.sha256(content).hexdigest()}
+            entry = HeldFile(path, access_key_id, hashlib.sha256(content).hexdigest())
+        current = next((held for held in known if held.path == path), None)
+        if current == entry and all(os.path.lexists(held.path) for held in known):
+            return
+        files = {held.path: {"access_key_id": held.access_key_id, "sha256": held.sha256}
+                 for held in known if held.path != path and os.path.lexists(held.path)}
+        if entry is not None:
+            files[path] = {"access_key_id": entry.access_key_id, "sha256": entry.sha256}
         document = {"endpoint": self.scope.endpoint, "domain_id": self.scope.domain_id,
                     "user_id": self.scope.user_id, "files": files}
         write_atomic(f"{self._base}.json", (json.dumps(document, indent=2, sort_keys=True) + "\n").encode(),

@@ -60,6 +60,9 @@ def test_rotation_twice_then_no_change(workdir, iam):
     assert creds.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")
 
     before_file = creds.stat()
+    state = workdir.path / "ansible-home" / "keywarden" / "users"
+    before_state = {path.name: path.stat().st_mtime_ns for path in state.iterdir()}
+    assert any(name.endswith(".json") for name in before_state)  # the index knows which file holds the key
     iam.reset_counters()
     second = workdir.run(user_name="alice", rotate="when_older", max_age=90, credentials_file=str(creds), **ADMIN)
     assert second.rc == 0, second.output
@@ -67,6 +70,9 @@ def test_rotation_twice_then_no_change(workdir, iam):
     assert iam.counters()["writes"] == 0
     after_file = creds.stat()
     assert (after_file.st_ino, after_file.st_mtime_ns) == (before_file.st_ino, before_file.st_mtime_ns)
+    # Nothing else was written either: no journal, and the controller's index is as it was.
+    assert not list(workdir.path.glob(".alice.yml.journal")) and not list(workdir.path.glob(".alice.yml.previous"))
+    assert {path.name: path.stat().st_mtime_ns for path in state.iterdir()} == before_state
 
 
 def test_check_mode_changes_nothing_and_reports_the_plan(workdir, iam):

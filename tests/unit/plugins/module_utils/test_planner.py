@@ -168,6 +168,15 @@ def test_a_file_key_missing_from_the_list_is_confirmed_with_the_show_call():
         plan_keys(situation(keys, file_key="X", owner=Owner("X", "someone-else")), ROTATE)
 
 
+def test_a_file_of_another_account_is_refused_although_show_cannot_see_it():
+    # The show call answers "not found" for another account's key, which would read as "gone".
+    facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW, domain_id="mine",
+                      file=FileFacts(path="/creds/u.yml", access_key_id="X", domain_id="theirs"),
+                      owner=Owner("X", None))
+    with pytest.raises(PlanError, match="of account theirs, not of user user-1 of account mine"):
+        plan_keys(facts, ROTATE)
+
+
 def test_a_file_that_records_another_user_is_refused_without_a_call():
     facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW,
                       file=FileFacts(path="/creds/u.env", access_key_id="X", user_id="someone-else"))
