@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+import math
+import os
 import re
+import select
+import socket
+import socketserver
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,8 +134,12 @@ def resolve(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     return None
 
 
-def serve(app: FakeIamApp, request: Request) -> Response:
-    """Answer one API request; DROP means close the connection without an answer."""
+def serve(app: FakeIamApp, request: Request, connection: socket.socket | None = None) -> Response:
+    """Answer one API request; DROP means close the connection without an answer.
+
+    ``connection`` is the request's socket, which a "hold" fault watches; when it is not given,
+    the socket of the http.server handler serving this request (found on the call stack) is used.
+    """
     resolved = resolve(request.method, request.path)
     if resolved is None:
         return Response.from_error(errors.no_such_api(request.method, request.path))
@@ -140,6 +150,9 @@ def serve(app: FakeIamApp, request: Request) -> Response:
         time.sleep(app.latency_ms / 1000)
     if fault is not None and fault.kind == faults.DROP:
         return DROP
+    if (fault is not None and fault.kind == faults.HOLD
+            and not client_stays(connection or _handler_connection(), fault.seconds or 0)):
+        return DROP  # the client hung up before the operation: abandon it, undone
     if fault is not None and fault.kind in faults.ANSWERS_INSTEAD:
         return Response.from_error(fault.error())
     try:
@@ -151,3 +164,70 @@ def serve(app: FakeIamApp, request: Request) -> Response:
     if fault is not None and fault.kind == faults.DELAY:
         time.sleep(fault.seconds or 0)
     return response
+
+
+# ---- the "hold" fault: wait before acting, unless the client hangs up ---------------------------
+
+_HANG_UP = select.POLLHUP | select.POLLERR | select.POLLNVAL | getattr(select, "POLLRDHUP", 0)
+
+
+def client_stays(connection: socket.socket | None, seconds: float) -> bool:
+    """Wait ``seconds``; False as soon as the client closes ``connection`` (then nothing may be done).
+
+    A closed connection shows as readable with nothing to read: poll the socket, and when it is
+    readable, peek (MSG_PEEK, so nothing is consumed) at a duplicate of its descriptor; b"" is the
+    client's end of the stream. Linux also reports the peer's hang-up as POLLRDHUP. Bytes that are
+    waiting (a pipelined request, a TLS alert) are no hang-up: from then on only hang-ups are
+    watched. Without a socket (serve called directly), this just waits.
+    """
+    deadline = time.monotonic() + seconds
+    if connection is None:
+        time.sleep(seconds)
+        return True
+    try:
+        descriptor = connection.fileno()
+    except OSError:
+        return False
+    if descriptor < 0:
+        return False
+    poller = select.poll()
+    poller.register(descriptor, select.POLLIN | _HANG_UP)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return True
+        for _descriptor, events in poller.poll(math.ceil(remaining * 1000)):
+            if events & _HANG_UP:
+                return False
+            if events & select.POLLIN:
+                if _at_end_of_stream(descriptor):
+                    return False
+                poller.modify(descriptor, _HANG_UP)
+
+
+def _at_end_of_stream(descriptor: int) -> bool:
+    """Whether the peer closed its side: a non-consuming peek at the raw socket returns b""."""
+    # A duplicate descriptor: the peek works the same for a TLS socket, whose object refuses flags,
+    # and closing the duplicate leaves the handler's socket open.
+    with socket.socket(fileno=os.dup(descriptor)) as raw:
+        try:
+            return raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False  # nothing to read after all
+        except OSError:
+            return True  # reset by the peer: gone as well
+
+
+def _handler_connection() -> socket.socket | None:
+    """The socket of the http.server handler serving this request, from the call stack (handler.py
+    hands serve only the parsed request)."""
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            candidate = frame.f_locals.get("self")
+            if isinstance(candidate, socketserver.StreamRequestHandler):
+                return candidate.connection
+            frame = frame.f_back
+        return None
+    finally:
+        del frame

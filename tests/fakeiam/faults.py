@@ -7,6 +7,10 @@ Kinds:
   drop_after_commit  do the operation and commit it, then close without answering
                      (the lost create response: the key exists, its secret is gone)
   delay              do the operation, then wait "seconds" before answering
+  hold               wait up to "seconds" BEFORE doing the operation; a client that hangs up
+                     meanwhile abandons the request, which is then never done (api.py watches
+                     the request's socket): "the client went away before the server acted",
+                     where delay is "after the server acted"
 A fault fires on every matching request whatever its outcome would be, and several faults
 armed for one operation fire in the order they were armed.
 """
@@ -20,7 +24,9 @@ from typing import Any
 from . import errors, operations
 
 STATUS, THROTTLE, DROP, DROP_AFTER_COMMIT, DELAY = "status", "throttle", "drop", "drop_after_commit", "delay"
-KINDS = (STATUS, THROTTLE, DROP, DROP_AFTER_COMMIT, DELAY)
+HOLD = "hold"
+KINDS = (STATUS, THROTTLE, DROP, DROP_AFTER_COMMIT, DELAY, HOLD)
+TIMED = frozenset({DELAY, HOLD})  # the kinds that need "seconds"
 ANY_OPERATION = "*"
 ANSWERS_INSTEAD = frozenset({STATUS, THROTTLE})  # an error answer replaces the operation
 
@@ -87,7 +93,7 @@ def parse(spec: Any) -> Fault:
         remaining=count,
         status=status if kind == STATUS else None,
         retry_after=_number(spec, "retry_after") if kind == THROTTLE else None,
-        seconds=_number(spec, "seconds", required=True) if kind == DELAY else None,
+        seconds=_number(spec, "seconds", required=True) if kind in TIMED else None,
         code=spec.get("code"),
         message=spec.get("message"),
     )
