@@ -31,6 +31,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     ADOPT,
     BEGIN,
     CHMOD,
+    CLEAN,
     CREATE,
     DELETE,
     END,
@@ -82,6 +83,8 @@ class KeyOperations(Protocol):
     def rewrite(self) -> None: ...
 
     def chmod(self, mode: int) -> None: ...
+
+    def clean(self) -> None: ...
 
     def claims(self) -> Mapping[str, Claim]: ...
 
@@ -194,6 +197,8 @@ class _Execution:
             ops.rewrite()
         elif kind == CHMOD:
             ops.chmod(step.mode or 0o600)
+        elif kind == CLEAN:
+            ops.clean()
         else:
             raise ValueError(f"unknown step kind {kind!r}")
         self._done(step)

@@ -69,6 +69,7 @@ END = "end"                # close the journal: the rotation is complete or aban
 REWRITE = "rewrite"        # the file holds the right key in an outdated shape: write it again
 CHMOD = "chmod"            # give the existing file the mode the task asks for
 RESTORE = "restore"        # undo a STORE: the previous file is back (the executor's compensation only)
+CLEAN = "clean"            # remove what an interrupted write left beside the file (temporary files)
 
 NEW_KEY_PLACEHOLDER = "(new)"
 
@@ -116,6 +117,8 @@ class FileFacts:
     # Whether writing the kept key again would change the file (another vars_prefix, metadata
     # the file lacks): then it is rewritten once.
     outdated: bool = False
+    # Names an interrupted run left beside the file: temporary files, a previous copy without a journal.
+    leftovers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,8 @@ def simulate(world: World, step: Step, *, new_key: AccessKey | None = None, now:
         return replace(world, file_written=True)
     if kind == CHMOD:
         return replace(world, file_mode=step.mode)
+    if kind == CLEAN:
+        return world  # the leftovers never were the file, nor a key
     if kind == RESTORE:
         # The previous file is back byte for byte, as if it had never been written.
         return replace(world, file_key=target, file_written=False)
@@ -328,7 +333,7 @@ def _sorted(keys) -> tuple:
 
 def plan_keys(situation: Situation, request: KeyRequest) -> Plan | FactsNeeded:
     """The steps that make the user's keys match ``request``, or the facts still needed to decide."""
-    settle = settle_journal(situation)
+    settle = _clean(situation.file) + settle_journal(situation)
     world = simulate_plan(World.of(situation), settle, now=situation.now)
     if request.state == "absent":
         main = _plan_absent(world, request)
@@ -604,6 +609,12 @@ def _file_upkeep(file: FileFacts | None, world: World, focus: AccessKey | None) 
 
 
 # ---- settling an unfinished rotation --------------------------------------------------------------
+
+def _clean(file: FileFacts | None) -> tuple:
+    if file is None or not file.leftovers:
+        return ()
+    return (Step(CLEAN, f"remove what an interrupted run left beside {file.path}: {', '.join(file.leftovers)}"),)
+
 
 def lost_create_candidates(journal: JournalFacts, keys: Sequence[AccessKey], claims: Mapping[str, Claim],
                            signing_key: str | None) -> list:

@@ -385,7 +385,9 @@ plan:
     - "create a new access key (HPUACUR00000000000001 is 120 days old, older than max_age (90 days))"
     - "store the secret of (new), vault-encrypted (the cloud shows a secret only once)"
     - "verify that (new) works (before anything is retired)"
-    - "deactivate access key HPUACUR00000000000001 (old_key is deactivate: it was replaced; kept inactive for a grace period and deleted by the next rotation)"
+    - >-
+      deactivate access key HPUACUR00000000000001 (old_key is deactivate: it was replaced; kept inactive for a grace
+      period and deleted by the next rotation)
     - "close the journal: the rotation is complete"
 credentials_file:
   description: The path of O(credentials_file), if set.

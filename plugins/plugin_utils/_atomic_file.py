@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import time
@@ -161,6 +162,9 @@ def link_previous(path: str, keep_path: str) -> bool:
     original = _existing_regular(path, "keep the previous version of")
     if original is None:
         return False
+    kept = _lstat_or_none(keep_path)
+    if kept is not None and stat.S_ISREG(kept.st_mode) and os.path.samestat(kept, original):
+        return True  # already kept (a run killed after linking): renaming a link onto itself would do nothing
     directory = _directory_of(keep_path)
     temporary = _temporary_name(keep_path)
     try:
@@ -185,6 +189,31 @@ def link_previous(path: str, keep_path: str) -> bool:
             "nothing was changed, check that its directory is writable and run the task again"
         ) from exc
     return True
+
+
+def leftover_temporaries(path: str) -> list:
+    """The temporary files that an interrupted write of ``path`` may have left beside it.
+
+    ``write_atomic`` writes ``.<name>.<16 hex>.tmp`` and renames it; a process killed in between
+    leaves it (a complete vault-encrypted file, perhaps of a key deleted since). The same holds
+    for the journal (``..<name>.journal.<hex>.tmp``) and the kept previous version
+    (``..<name>.previous.<hex>.tmp``). Only regular files of this user or root count: the caller
+    holds the file's lock, so no write of ours can be under way.
+    """
+    directory, name = os.path.split(os.fspath(path))
+    pattern = re.compile(r"\.(?:\." + re.escape(name) + r"\.(?:journal|previous)|" + re.escape(name)
+                         + r")\.[0-9a-f]{16}\.tmp\Z")
+    try:
+        entries = os.listdir(directory or ".")
+    except OSError:
+        return []
+    found = []
+    for entry in sorted(entries):
+        candidate = os.path.join(directory, entry)
+        status = _lstat_or_none(candidate) if pattern.match(entry) else None
+        if status is not None and stat.S_ISREG(status.st_mode) and status.st_uid in (os.geteuid(), 0):
+            found.append(candidate)
+    return found
 
 
 def restore_previous(keep_path: str, path: str) -> None:
@@ -393,6 +422,13 @@ def _fsync_directory(directory: str) -> None:
             raise
     finally:
         os.close(descriptor)
+
+
+def _lstat_or_none(path: str) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
 
 
 def _remove_quietly(path: str) -> None:

@@ -16,6 +16,7 @@ The caller holds the file's lock and the user's lock around all of it.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from datetime import timedelta
 from typing import Any, Callable, Mapping
@@ -66,6 +67,7 @@ class KeyBackend:
         self.journal: Journal = (Journal(journal_path_for(store.path), state.scope, credentials_path=store.path)
                                  if store else state.fileless_journal())
         self._claims: Mapping[str, Claim] = {}
+        self._leftovers: list = []
         self._new_key: NewAccessKey | None = None
         self.vaulted_secret: Any = None
 
@@ -88,20 +90,22 @@ class KeyBackend:
         own_path = self.destination.store.path if self.destination and self.destination.store else None
         self._claims = self.state.claims(own_path, keys)
         return Situation(user_id=self.user_id, keys=tuple(keys), now=now, domain_id=self.client.domain_id(),
-                         signing_key=self.client.settings.auth_access_key, file=self._file_facts(), journal=journal,
+                         signing_key=self.client.settings.auth_access_key,
+                         file=self._file_facts(journal_open=journal is not None), journal=journal,
                          claims=self._claims)
 
-    def _file_facts(self) -> FileFacts | None:
+    def _file_facts(self, *, journal_open: bool) -> FileFacts | None:
         destination = self.destination
         if destination is None or destination.store is None:
             return None
         stored = destination.stored
         outdated = stored is not None and not destination.is_current(self.credentials_for(stored.access_key_id,
                                                                                           stored.secret_access_key))
+        self._leftovers = destination.leftovers(journal_open=journal_open)
         return FileFacts(path=destination.path or "", access_key_id=stored.access_key_id if stored else None,
                          user_id=stored.user_id if stored else None, domain_id=stored.domain_id if stored else None,
-                         mode=destination.current_mode,
-                         wanted_mode=destination.store.mode, outdated=outdated)
+                         mode=destination.current_mode, wanted_mode=destination.store.mode, outdated=outdated,
+                         leftovers=tuple(os.path.basename(path) for path in self._leftovers))
 
     def _answer(self, situation: Situation, needed: FactsNeeded) -> Situation:
         facts: dict = {"keys": situation.keys, "owner": situation.owner}
@@ -212,6 +216,9 @@ class KeyBackend:
 
     def chmod(self, mode: int) -> None:
         self._destination().chmod(mode)
+
+    def clean(self) -> None:
+        self._destination().remove(self._leftovers)
 
     def _destination(self) -> SecretDestination:
         if self.destination is None:  # never: the planner plans file steps only for a destination

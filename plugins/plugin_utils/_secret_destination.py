@@ -22,6 +22,7 @@ from typing import Any, Callable
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
+    leftover_temporaries,
     link_previous,
     read_regular,
     remove_durably,
@@ -163,6 +164,24 @@ class SecretDestination:
             raise CredentialFileError(f"could not put {self.path} back as it was: {error}") from None
         self.file_changed = False
         return self._document.creds
+
+    def leftovers(self, *, journal_open: bool) -> list:
+        """What an interrupted run left beside the file: temporary files, and a previous copy no journal needs."""
+        if self.store is None:
+            return []
+        found = leftover_temporaries(self.store.path)
+        previous = previous_path_for(self.store.path)
+        if not journal_open and os.path.isfile(previous) and not os.path.islink(previous):
+            found.append(previous)  # the journal is removed first, so a kill between the two leaves this
+        return found
+
+    def remove(self, paths: list) -> None:
+        try:
+            for path in paths:
+                remove_durably(path)
+        except AtomicWriteError as error:
+            raise CredentialFileError(f"Cannot remove what an interrupted run left beside {self.path}: {error}") \
+                from None
 
     def chmod(self, mode: int) -> None:
         if self.store is None:

@@ -135,3 +135,6 @@ class MemoryIam:
 
     def chmod(self, mode: int) -> None:
         self.calls.append(("chmod", mode, None))
+
+    def clean(self) -> None:
+        self.calls.append(("clean", None, None))

@@ -29,6 +29,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     UPDATE,
     VERIFY,
     CHMOD,
+    CLEAN,
     Claim,
     FactsNeeded,
     FileFacts,
@@ -218,6 +219,16 @@ def test_rotation_carries_the_description_over():
     plan = plan_keys(situation([key("A", 100, description="ci deployer")], file_key="A"),
                      KeyRequest(rotate="always", has_secret_destination=True))
     assert next(s for s in plan.steps if s.kind == CREATE).description == "ci deployer"
+
+
+def test_what_an_interrupted_write_left_is_removed_first():
+    # The kill campaign found it: a run killed between writing the temporary file and renaming it
+    # left a complete vaulted file (of a key deleted since) that no run removed.
+    facts = Situation(user_id=USER, keys=(key("A", 5),), now=NOW,
+                      file=FileFacts(path="/c.yml", access_key_id="A", leftovers=(".c.yml.0123456789abcdef.tmp",)))
+    plan = plan_keys(facts, ROTATE)
+    assert [s.kind for s in plan.steps] == [CLEAN] and plan.changed
+    assert ".c.yml.0123456789abcdef.tmp" in plan.steps[0].describe()
 
 
 def test_an_outdated_file_is_rewritten_and_a_wrong_mode_corrected():

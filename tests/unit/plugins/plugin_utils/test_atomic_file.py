@@ -18,6 +18,7 @@ from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import 
     AtomicWriteError,
     UnsafePathError,
     check_writable,
+    leftover_temporaries,
     link_previous,
     read_regular,
     remove_durably,
@@ -528,3 +529,26 @@ def test_remove_durably_reports_a_failure(tmp_path: Path) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(AtomicWriteError, match=f"Cannot remove {re.escape(str(tmp_path / 'dir'))}: "):
         remove_durably(str(tmp_path / "dir"))
+
+
+def test_leftover_temporaries_are_the_interrupted_writes_of_this_file_only(tmp_path) -> None:
+    target = tmp_path / "creds.yml"
+    ours = [".creds.yml.0123456789abcdef.tmp", "..creds.yml.journal.fedcba9876543210.tmp",
+            "..creds.yml.previous.00112233445566ff.tmp"]
+    others = [".creds.yml.lock", ".creds.yml.journal", ".other.yml.0123456789abcdef.tmp", ".creds.yml.12345.tmp",
+              "creds.yml"]
+    for name in ours + others:
+        (tmp_path / name).write_text("x")
+    (tmp_path / ".creds.yml.aaaaaaaaaaaaaaaa.tmp").symlink_to(tmp_path / "creds.yml")  # never a link
+    assert sorted(leftover_temporaries(str(target))) == sorted(str(tmp_path / name) for name in ours)
+
+
+def test_link_previous_twice_leaves_no_temporary_link(tmp_path) -> None:
+    # A run killed after keeping the previous version, before its journal, leaves .previous as the
+    # same file: renaming a link onto it would do nothing and leave the temporary link for good.
+    target, keep = tmp_path / "creds.yml", tmp_path / ".creds.yml.previous"
+    target.write_bytes(b"old")
+    assert link_previous(str(target), str(keep))
+    assert link_previous(str(target), str(keep))
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".creds.yml.previous", "creds.yml"]
+    assert os.path.samefile(target, keep)
