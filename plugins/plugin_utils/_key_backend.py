@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Callable, Mapping
 
@@ -121,12 +122,11 @@ class KeyBackend:
         if needed.last_use_of:
             facts["keys"] = tuple(self._with_last_use(key) if key.access_key_id in needed.last_use_of else key
                                   for key in facts["keys"])
-        return Situation(**{**situation.__dict__, **facts})
+        return replace(situation, **facts)
 
     def _with_last_use(self, key: AccessKey) -> AccessKey:
-        shown = self.client.show_key(key.access_key_id)
-        return AccessKey(key.access_key_id, key.user_id, key.status, key.created, key.description,
-                         shown.last_used or key.created)
+        # The API reports a key never used with its creation time; be as tolerant if it says nothing.
+        return replace(key, last_used=self.client.show_key(key.access_key_id).last_used or key.created)
 
     def credentials_for(self, access_key_id: str, secret_access_key: str) -> Credentials:
         """What the file records for a key of this user: whose it is, in which account."""

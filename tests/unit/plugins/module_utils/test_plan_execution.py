@@ -9,6 +9,7 @@ never a key in use, every call signed by an active key, the journal closed, and 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from hypothesis import given, settings
@@ -111,13 +112,11 @@ def plan_with_facts(facts: Situation, request: KeyRequest, iam: MemoryIam):
         if not isinstance(result, FactsNeeded):
             return result, facts
         if result.owner_of:
-            facts = Situation(**{**facts.__dict__, "owner": Owner(result.owner_of, None)})
+            facts = replace(facts, owner=Owner(result.owner_of, None))
         if result.last_use_of:
             keys = tuple(key if key.access_key_id not in result.last_use_of or key.last_used is not None
-                         else AccessKey(key.access_key_id, key.user_id, key.status, key.created, key.description,
-                                        key.created)
-                         for key in facts.keys)
-            facts = Situation(**{**facts.__dict__, "keys": keys})
+                         else replace(key, last_used=key.created) for key in facts.keys)
+            facts = replace(facts, keys=keys)
     raise AssertionError("the planner kept asking for facts")
 
 
