@@ -27,7 +27,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 help:
 	@echo "make demo   - rotate keys against the local IAM-compatible server (does all set-up)"
 	@echo "make test   - unit, integration and ansible-test sanity tests (does all set-up)"
-	@echo "make chaos  - 300 rotations with random faults; checks that nothing is ever lost"
+	@echo "make chaos  - faults, kills at every step, concurrent runs on one user; checks that nothing is ever lost"
 	@echo "make bench  - measure batch and loop runs for 1, 100 and 1,000 users (writes docs/benchmarks.md)"
 	@echo "make server - start the local IAM-compatible server in the foreground"
 	@echo "make docs   - the documentation site into .build/docs/html (docs-screenshots: pictures of it)"
@@ -87,10 +87,16 @@ sanity: $(SANITY_INSTALLED)
 demo: install
 	$(BIN)/python demo/run.py
 
-# The long fault campaign (make test runs a short one): 300 rotations with random faults.
-chaos: $(INSTALLED)
+# The long campaigns (make test runs short ones): 300 rotations with random faults; rotations
+# killed at every step with SIGKILL, SIGTERM and SIGINT (5 rounds per step and signal); 2 and 4
+# concurrent runs on one user, with and without lost create answers (50 rounds per scenario).
+chaos: install
 	KEYWARDEN_CHAOS_RUNS=$${KEYWARDEN_CHAOS_RUNS:-300} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
 	  tests/unit/chaos/test_campaign.py
+	KEYWARDEN_KILL_ROUNDS=$${KEYWARDEN_KILL_ROUNDS:-5} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+	  tests/integration/test_kill_campaign.py
+	KEYWARDEN_CONCURRENCY_ROUNDS=$${KEYWARDEN_CONCURRENCY_ROUNDS:-50} $(BIN)/python -m pytest -q -s -p no:cacheprovider \
+	  tests/unit/chaos/test_concurrency.py
 
 # Measurements, not tests: rotation, no-op and info for 1, 100 and 1,000 users at 50 ms latency.
 bench: $(INSTALLED)

@@ -489,16 +489,26 @@ def _plan_new_key(situation: Situation, world: World, request: KeyRequest, focus
     steps.append(Step(STORE, "the cloud shows a secret only once", access_key_id=NEW_KEY_PLACEHOLDER))
     if request.verify:
         steps.append(Step(VERIFY, "before anything is retired", access_key_id=NEW_KEY_PLACEHOLDER))
+    done = "close the journal: the rotation is complete"
     if replaced is not None:
-        steps += _retire_steps(replaced, request.retire, world.signing_key, NEW_KEY_PLACEHOLDER,
-                               "old_key is {retire}: it was replaced")
-    steps.append(Step(END, "close the journal: the rotation is complete"))
+        retire = _retire_steps(replaced, request.retire, world.signing_key, NEW_KEY_PLACEHOLDER,
+                               "old_key is {retire}: it was replaced", situation.claims)
+        steps += retire
+        done += _kept_for_another_file(replaced, request.retire, retire, situation.claims)
+    steps.append(Step(END, done))
     return Plan(steps=tuple(steps))
 
 
-def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new_key: str, why: str) -> list:
-    """Retire the replaced key; first switch the signature to the new key when it is the signing key."""
+def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new_key: str, why: str,
+                  claims: Mapping[str, Claim]) -> list:
+    """Retire the replaced key; first switch the signature to the new key when it is the signing key.
+
+    A replaced key that another credentials file on this controller also holds (a copy of the
+    file, say) stays as it is: retiring it would break that file's consumers behind their back.
+    """
     if retire == RETIRE_KEEP or (retire == RETIRE_DEACTIVATE and replaced.status != ACTIVE):
+        return []
+    if replaced.access_key_id in claims:
         return []
     steps = []
     if replaced.access_key_id == signing_key:
@@ -510,6 +520,14 @@ def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new
         steps.append(Step(UPDATE, f"{reason}; kept inactive for a grace period and deleted by the next rotation",
                           access_key_id=replaced.access_key_id, status=INACTIVE))
     return steps
+
+
+def _kept_for_another_file(replaced: AccessKey, retire: str, retire_steps: list, claims: Mapping[str, Claim]) -> str:
+    """What the closing step says when the replaced key was not retired because another file needs it."""
+    claim = claims.get(replaced.access_key_id)
+    if retire_steps or retire == RETIRE_KEEP or claim is None:
+        return ""
+    return f"; {replaced.access_key_id} stays {replaced.status} although old_key is {retire}: {claim.reason}"
 
 
 def _room_victim(situation: Situation, world: World, request: KeyRequest,
@@ -665,8 +683,11 @@ def settle_journal(situation: Situation) -> tuple:
     if journal.phase != PHASE_VERIFIED:
         steps.append(Step(VERIFY, f"{interrupted} before it was verified", access_key_id=new_key))
     replaced = world.key(journal.replaced)
+    done = f"close the journal: the interrupted rotation of run {journal.run_id} is complete"
     if replaced is not None and replaced.access_key_id != new_key:
-        steps += _retire_steps(replaced, journal.retire, world.signing_key, new_key or "",
-                               f"{interrupted} before it retired this key (old_key is {{retire}})")
-    steps.append(Step(END, f"close the journal: the interrupted rotation of run {journal.run_id} is complete"))
+        retire = _retire_steps(replaced, journal.retire, world.signing_key, new_key or "",
+                               f"{interrupted} before it retired this key (old_key is {{retire}})", situation.claims)
+        steps += retire
+        done += _kept_for_another_file(replaced, journal.retire, retire, situation.claims)
+    steps.append(Step(END, done))
     return tuple(steps)

@@ -87,6 +87,23 @@ def test_files_of_one_user_keep_their_keys_and_a_third_file_fails_clearly(workdi
     assert not third.exists()
 
 
+@pytest.mark.parametrize("old_key", ["delete", "deactivate"])
+def test_rotating_one_copy_of_a_file_keeps_the_key_the_other_copy_holds(workdir, iam, old_key):
+    # Found by the concurrency campaign: a copied credentials file held the same key, and rotating
+    # one copy retired the key the other still held.
+    original, copy = workdir.path / "bob.yml", workdir.path / "bob-copy.yml"
+    assert workdir.run(user_name="bob", credentials_file=str(original), **ADMIN).rc == 0
+    copy.write_bytes(original.read_bytes())
+    copy.chmod(0o600)
+    assert workdir.run(user_name="bob", credentials_file=str(copy), **ADMIN).result()["changed"] is False
+    held = yaml.safe_load(workdir.decrypt(copy))["iam_access_key"]
+    run = workdir.run(user_name="bob", rotate="always", old_key=old_key, credentials_file=str(original),
+                      make_room="oldest", **ADMIN)
+    assert run.rc == 0, run.output
+    assert f"{held} stays active although old_key is {old_key}: held by {copy}" in run.result()["plan"][-1]
+    assert keys(iam, "bob")[held]["status"] == "active"
+
+
 def test_a_key_another_run_may_still_be_storing_is_not_deleted(workdir, iam):
     # A key created minutes ago, by a run on another controller that this one cannot see, is kept,
     # even with make_room=oldest: the rotation fails instead.

@@ -147,6 +147,18 @@ def test_self_rotation_signs_the_retirement_with_the_new_key():
     assert shape(plan)[-3:] == [(SIGN_WITH, NEW_KEY_PLACEHOLDER, None), (UPDATE, "SELF", INACTIVE), (END, None, None)]
 
 
+@pytest.mark.parametrize("retire", ["deactivate", "delete"])
+def test_a_replaced_key_another_file_holds_is_not_retired(retire):
+    # Found by the concurrency campaign: a copied credentials file held the same key, and rotating
+    # one copy retired the key the other still held.
+    claims = {"CUR": Claim("held by /creds/copy.yml", in_flight=False)}
+    plan = plan_keys(situation([key("CUR", 120)], file_key="CUR", claims=claims),
+                     KeyRequest(rotate="always", retire=retire, has_secret_destination=True))
+    assert [s.access_key_id for s in plan.steps if s.kind in (DELETE, UPDATE)] == []
+    assert "CUR stays active although old_key is" in plan.steps[-1].describe()
+    assert "held by /creds/copy.yml" in plan.steps[-1].describe()
+
+
 def test_max_age_counts_whole_days_as_the_compliance_rule_does():
     # Why #7: a key 90 days and 23 hours old is 90 whole days old: compliant, and not rotated.
     almost = [key("A", 90 + 23 / 24)]
