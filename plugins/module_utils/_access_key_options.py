@@ -11,12 +11,18 @@ Private to the keywarden.iam collection.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import DEFAULT_VARS_PREFIX, FORMATS
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
+from ansible_collections.keywarden.iam.plugins.module_utils._models import parse_timestamp
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    DEFAULT_GRACE_PERIOD,
     DEFAULT_IDLE_DAYS,
+    DEFAULT_QUIET_PERIOD,
+    PENDING_CHOICES,
+    PENDING_LEAVE,
     RETIRE_CHOICES,
     RETIRE_DEACTIVATE,
     ROOM_CHOICES,
@@ -34,6 +40,8 @@ USER_PLACEHOLDERS = ("{user_name}", "{user_id}")
 MAX_AGE_DAYS = 36500
 MAX_IDLE_DAYS = 3650
 MAX_VERIFY_TIMEOUT = 3600
+MAX_QUIET_PERIOD = 86400
+MAX_GRACE_DAYS = 3650
 
 
 def access_key_argument_spec() -> dict:
@@ -54,6 +62,10 @@ def access_key_argument_spec() -> dict:
         "make_room": {"type": "str", "choices": list(ROOM_CHOICES), "default": ROOM_IDLE},
         "idle_days": {"type": "int", "default": DEFAULT_IDLE_DAYS},
         "allow_self_lockout": {"type": "bool", "default": False},
+        "retire_pending": {"type": "str", "choices": list(PENDING_CHOICES), "default": PENDING_LEAVE},
+        "unused_since": {"type": "str"},
+        "quiet_period": {"type": "int", "default": int(DEFAULT_QUIET_PERIOD.total_seconds())},
+        "grace_period": {"type": "int", "default": DEFAULT_GRACE_PERIOD.days},
         "verify": {"type": "bool", "default": True},
         "verify_timeout": {"type": "int", "default": DEFAULT_VERIFY_TIMEOUT},
         "credentials_file": {"type": "path"},
@@ -126,6 +138,11 @@ def task_from_params(params: dict) -> AccessKeyTask:
     _bounded("idle_days", params.get("idle_days", DEFAULT_IDLE_DAYS), 0, MAX_IDLE_DAYS, "days")
     _bounded("verify_timeout", params.get("verify_timeout", DEFAULT_VERIFY_TIMEOUT), 0, MAX_VERIFY_TIMEOUT, "seconds")
     _bounded("max_workers", params.get("max_workers", DEFAULT_MAX_WORKERS), 1, MAX_WORKERS, "users at once")
+    quiet = params.get("quiet_period", int(DEFAULT_QUIET_PERIOD.total_seconds()))
+    _bounded("quiet_period", quiet, 0, MAX_QUIET_PERIOD, "seconds")
+    grace = params.get("grace_period", DEFAULT_GRACE_PERIOD.days)
+    _bounded("grace_period", grace, 0, MAX_GRACE_DAYS, "days")
+    unused_since = _timestamp_option("unused_since", params.get("unused_since"))
     _check_batch_file(params)
     files = FileOptions(
         credentials_file=params.get("credentials_file"),
@@ -143,6 +160,8 @@ def task_from_params(params: dict) -> AccessKeyTask:
         idle_days=params.get("idle_days", DEFAULT_IDLE_DAYS), verify=params.get("verify", True),
         allow_self_lockout=bool(params.get("allow_self_lockout")),
         has_secret_destination=params.get("state", "present") == "present" and files.wanted,
+        retire_pending=params.get("retire_pending", PENDING_LEAVE), unused_since=unused_since,
+        quiet_period=timedelta(seconds=quiet), grace_period=timedelta(days=grace),
     )
     users, user_ids = params.get("users"), params.get("user_ids")
     return AccessKeyTask(
@@ -150,6 +169,15 @@ def task_from_params(params: dict) -> AccessKeyTask:
         users=tuple(users) if users is not None else None, user_ids=tuple(user_ids) if user_ids is not None else None,
         max_workers=params.get("max_workers", DEFAULT_MAX_WORKERS), keys=keys,
         verify_timeout=params.get("verify_timeout", DEFAULT_VERIFY_TIMEOUT), files=files)
+
+
+def _timestamp_option(name: str, value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        raise OptionError(f"{name} must be a time in ISO 8601 such as 2026-11-26T09:30:00Z, not {value!r}.") from None
 
 
 def _bounded(name: str, value: int, low: int, high: int, unit: str) -> None:

@@ -36,9 +36,11 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     DELETE,
     END,
     NEW_KEY_PLACEHOLDER,
+    PEND,
     PHASE_CREATING,
     RESTORE,
     REWRITE,
+    ROLLBACK,
     SIGN_WITH,
     STORE,
     UPDATE,
@@ -85,6 +87,11 @@ class KeyOperations(Protocol):
     def chmod(self, mode: int) -> None: ...
 
     def clean(self) -> None: ...
+
+    def pend(self, access_key_id: str, status: str) -> None: ...
+
+    def rollback(self) -> str | None:
+        """Put the file's previous version back (as undo_store does); the key it holds then."""
 
     def claims(self) -> Mapping[str, Claim]: ...
 
@@ -199,6 +206,10 @@ class _Execution:
             ops.chmod(step.mode or 0o600)
         elif kind == CLEAN:
             ops.clean()
+        elif kind == PEND:
+            ops.pend(step.access_key_id or "", step.status or ACTIVE)
+        elif kind == ROLLBACK:
+            step = replace(step, access_key_id=ops.rollback())
         else:
             raise ValueError(f"unknown step kind {kind!r}")
         self._done(step)

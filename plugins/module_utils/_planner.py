@@ -41,7 +41,19 @@ ROTATE_CHOICES = (ROTATE_NEVER, ROTATE_ALWAYS, ROTATE_WHEN_OLDER)
 RETIRE_KEEP = "keep"
 RETIRE_DEACTIVATE = "deactivate"
 RETIRE_DELETE = "delete"
-RETIRE_CHOICES = (RETIRE_KEEP, RETIRE_DEACTIVATE, RETIRE_DELETE)
+# The replaced key stays active, recorded in the journal as pending retirement: a later task
+# retires it once nobody uses it any more (retire_pending), or rolls the rotation back.
+RETIRE_PENDING = "pending"
+RETIRE_CHOICES = (RETIRE_KEEP, RETIRE_DEACTIVATE, RETIRE_DELETE, RETIRE_PENDING)
+
+# What a task does with a key pending retirement (option retire_pending).
+PENDING_LEAVE = "never"          # nothing; report it
+PENDING_WHEN_UNUSED = "when_unused"   # deactivate it once unused since unused_since, for quiet_period
+PENDING_NOW = "now"              # deactivate it now, whoever still uses it
+PENDING_ROLLBACK = "rollback"    # put the previous credentials file back and delete the new key
+PENDING_CHOICES = (PENDING_LEAVE, PENDING_WHEN_UNUSED, PENDING_NOW, PENDING_ROLLBACK)
+DEFAULT_QUIET_PERIOD = timedelta(minutes=15)
+DEFAULT_GRACE_PERIOD = timedelta(days=7)
 
 # Which key may go to make room under the two-key limit (option make_room).
 ROOM_IDLE = "idle"            # an inactive key, else an active key unused for idle_days
@@ -70,6 +82,8 @@ REWRITE = "rewrite"        # the file holds the right key in an outdated shape: 
 CHMOD = "chmod"            # give the existing file the mode the task asks for
 RESTORE = "restore"        # undo a STORE: the previous file is back (the executor's compensation only)
 CLEAN = "clean"            # remove what an interrupted write left beside the file (temporary files)
+PEND = "pend"              # record the replaced key as pending retirement (status: as it now is)
+ROLLBACK = "rollback"      # put the file's previous version (the pending key) back
 
 NEW_KEY_PLACEHOLDER = "(new)"
 
@@ -77,6 +91,7 @@ NEW_KEY_PLACEHOLDER = "(new)"
 PHASE_CREATING = "creating"   # a create may have been sent; its key is not known to be stored
 PHASE_STORED = "stored"       # the new key's secret is on disk; not yet verified
 PHASE_VERIFIED = "verified"   # the new key works; the replaced key may still need retiring
+PHASE_PENDING = "pending"     # the rotation is complete; the replaced key waits to be retired
 
 
 class PlanError(TaskError, ValueError):
@@ -99,6 +114,11 @@ class KeyRequest:
     verify: bool = True
     # Deactivating or deleting the key the task signs with locks the task out: only when asked.
     allow_self_lockout: bool = False
+    # A key pending retirement (old_key=pending in an earlier rotation): what to do with it now.
+    retire_pending: str = PENDING_LEAVE
+    unused_since: datetime | None = None      # default: when it became pending
+    quiet_period: timedelta = DEFAULT_QUIET_PERIOD
+    grace_period: timedelta = DEFAULT_GRACE_PERIOD
     # True when a new secret has somewhere safe to go (a vaulted file or a vaulted result).
     # Without it the planner never creates a key, since nobody would hold its secret.
     has_secret_destination: bool = False
@@ -142,6 +162,10 @@ class JournalFacts:
     retire: str                  # what becomes of the replaced key
     new_key: str | None = None   # known once stored
     has_file: bool = True        # False: the secret went only into the task result
+    # A pending retirement: since when the replaced key waits, and when it was deactivated.
+    pending_since: datetime | None = None
+    deactivated_at: datetime | None = None
+    previous_kept: bool = False  # the file's previous version is kept (for an undo or a rollback)
 
 
 @dataclass(frozen=True)
@@ -214,7 +238,31 @@ class Step:
             return f"sign the remaining requests with {key} ({self.reason})"
         if self.kind == CHMOD:
             return f"set the mode of the credentials file to {self.mode:04o} ({self.reason})"
+        if self.kind == PEND:
+            return f"record {key} as pending retirement ({self.reason})"
+        if self.kind == ROLLBACK:
+            return f"put the previous credentials file back, which holds {key} ({self.reason})"
         return self.reason  # BEGIN, END, REWRITE say it all in their reason
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What became, or becomes, of a key pending retirement; for the task result (no secret)."""
+
+    access_key_id: str
+    status: str
+    state: str                     # waiting, in_use, retiring, deleting, rolling_back, superseded, gone
+    reason: str
+    since: datetime | None = None
+    last_used: datetime | None = None
+    retire_after: datetime | None = None
+
+    def as_dict(self) -> dict:
+        def stamp(moment: datetime | None) -> str | None:
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
+        return {"access_key_id": self.access_key_id, "status": self.status, "state": self.state,
+                "reason": self.reason, "since": stamp(self.since), "last_used": stamp(self.last_used),
+                "retire_after": stamp(self.retire_after)}
 
 
 @dataclass(frozen=True)
@@ -223,6 +271,7 @@ class Plan:
     # The key whose secret the destination holds after the run, when it is an existing key
     # (None when the plan creates one, or when there is no destination).
     kept_key_id: str | None = None
+    pending: Pending | None = None
 
     @property
     def changed(self) -> bool:
@@ -298,6 +347,10 @@ def simulate(world: World, step: Step, *, new_key: AccessKey | None = None, now:
         return replace(world, file_mode=step.mode)
     if kind == CLEAN:
         return world  # the leftovers never were the file, nor a key
+    if kind == PEND:
+        return replace(world, journal_phase=PHASE_PENDING)
+    if kind == ROLLBACK:
+        return replace(world, file_key=target, file_written=True)
     if kind == RESTORE:
         # The previous file is back byte for byte, as if it had never been written.
         return replace(world, file_key=target, file_written=False)
@@ -335,6 +388,25 @@ def plan_keys(situation: Situation, request: KeyRequest) -> Plan | FactsNeeded:
     """The steps that make the user's keys match ``request``, or the facts still needed to decide."""
     settle = _clean(situation.file) + settle_journal(situation)
     world = simulate_plan(World.of(situation), settle, now=situation.now)
+    pending: Pending | None = None
+    if world.journal_phase == PHASE_PENDING and situation.journal is not None:
+        decided = _pending_steps(situation, situation.journal, world, request)
+        if isinstance(decided, FactsNeeded):
+            return decided
+        more, pending = decided
+        settle += more
+        world = simulate_plan(world, more, now=situation.now)
+    plan = _plan_task(situation, world, request, settle)
+    if isinstance(plan, Plan) and pending is not None:
+        if plan.creates_key and world.journal_phase == PHASE_PENDING:
+            pending = replace(pending, state="superseded",
+                              reason=f"{pending.reason}; a new rotation supersedes the pending retirement")
+        plan = replace(plan, pending=pending)
+    return plan
+
+
+def _plan_task(situation: Situation, world: World, request: KeyRequest, settle: tuple) -> Plan | FactsNeeded:
+    """What the task asks, planned on the world after settlement."""
     if request.state == "absent":
         main = _plan_absent(world, request)
         return Plan(steps=settle + main.steps)
@@ -476,7 +548,12 @@ def _plan_new_key(situation: Situation, world: World, request: KeyRequest, focus
         raise PlanError(f"A new access key is needed ({why}), but status is inactive: a new key starts active. "
                         "Rotate first, or set status on an existing key with access_key_id.")
     replaced = focus
-    steps = [Step(BEGIN, "open the journal: record the rotation before anything changes",
+    steps = []
+    if world.journal_phase == PHASE_PENDING:
+        # The key still pending retirement is left to the make-room rules like any other key.
+        steps.append(Step(END, "close the journal of the earlier rotation: a new rotation supersedes its pending "
+                               "retirement"))
+    steps += [Step(BEGIN, "open the journal: record the rotation before anything changes",
                   keys_seen=tuple(key.access_key_id for key in world.keys),
                   access_key_id=replaced.access_key_id if replaced else None, retire=request.retire)]
     if len(world.keys) >= KEY_LIMIT:
@@ -489,6 +566,10 @@ def _plan_new_key(situation: Situation, world: World, request: KeyRequest, focus
     steps.append(Step(STORE, "the cloud shows a secret only once", access_key_id=NEW_KEY_PLACEHOLDER))
     if request.verify:
         steps.append(Step(VERIFY, "before anything is retired", access_key_id=NEW_KEY_PLACEHOLDER))
+    if replaced is not None and request.retire == RETIRE_PENDING:
+        steps.append(Step(PEND, "old_key is pending: it stays active until nobody uses it (retire_pending)",
+                          access_key_id=replaced.access_key_id, status=replaced.status))
+        return Plan(steps=tuple(steps))
     done = "close the journal: the rotation is complete"
     if replaced is not None:
         retire = _retire_steps(replaced, request.retire, world.signing_key, NEW_KEY_PLACEHOLDER,
@@ -506,7 +587,7 @@ def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new
     A replaced key that another credentials file on this controller also holds (a copy of the
     file, say) stays as it is: retiring it would break that file's consumers behind their back.
     """
-    if retire == RETIRE_KEEP or (retire == RETIRE_DEACTIVATE and replaced.status != ACTIVE):
+    if retire in (RETIRE_KEEP, RETIRE_PENDING) or (retire == RETIRE_DEACTIVATE and replaced.status != ACTIVE):
         return []
     if replaced.access_key_id in claims:
         return []
@@ -525,7 +606,7 @@ def _retire_steps(replaced: AccessKey, retire: str, signing_key: str | None, new
 def _kept_for_another_file(replaced: AccessKey, retire: str, retire_steps: list, claims: Mapping[str, Claim]) -> str:
     """What the closing step says when the replaced key was not retired because another file needs it."""
     claim = claims.get(replaced.access_key_id)
-    if retire_steps or retire == RETIRE_KEEP or claim is None:
+    if retire_steps or retire in (RETIRE_KEEP, RETIRE_PENDING) or claim is None:
         return ""
     return f"; {replaced.access_key_id} stays {replaced.status} although old_key is {retire}: {claim.reason}"
 
@@ -654,8 +735,8 @@ def lost_create_candidates(journal: JournalFacts, keys: Sequence[AccessKey], cla
 def settle_journal(situation: Situation) -> tuple:
     """The steps that finish or undo the unfinished rotation in the journal, before anything else."""
     journal = situation.journal
-    if journal is None:
-        return ()
+    if journal is None or journal.phase == PHASE_PENDING:
+        return ()  # a complete rotation whose old key waits: see _pending_steps
     world = World.of(situation)
     interrupted = f"the rotation of run {journal.run_id} was interrupted"
     steps: list = []
@@ -683,6 +764,10 @@ def settle_journal(situation: Situation) -> tuple:
     if journal.phase != PHASE_VERIFIED:
         steps.append(Step(VERIFY, f"{interrupted} before it was verified", access_key_id=new_key))
     replaced = world.key(journal.replaced)
+    if journal.retire == RETIRE_PENDING and replaced is not None and replaced.access_key_id != new_key:
+        steps.append(Step(PEND, f"{interrupted}; old_key is pending", access_key_id=replaced.access_key_id,
+                          status=replaced.status))
+        return tuple(steps)
     done = f"close the journal: the interrupted rotation of run {journal.run_id} is complete"
     if replaced is not None and replaced.access_key_id != new_key:
         retire = _retire_steps(replaced, journal.retire, world.signing_key, new_key or "",
@@ -691,3 +776,127 @@ def settle_journal(situation: Situation) -> tuple:
         done += _kept_for_another_file(replaced, journal.retire, retire, situation.claims)
     steps.append(Step(END, done))
     return tuple(steps)
+
+
+# ---- a key pending retirement ------------------------------------------------------------------
+
+def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
+                   request: KeyRequest) -> tuple | FactsNeeded:
+    """What becomes of the key an earlier rotation left pending retirement (old_key=pending).
+
+    It stays active until nobody uses it: ``retire_pending: when_unused`` deactivates it once its
+    last use (the show API) is before ``unused_since`` and ``quiet_period`` has passed since then,
+    so that the cloud's delayed last-use data has caught up; ``now`` deactivates it whoever uses
+    it. An inactive pending key is deleted once ``grace_period`` has passed (at once when that is
+    zero), which closes the journal. ``rollback`` puts the previous credentials file back (the
+    pending key, reactivated if need be) and deletes the new key. Returns (steps, Pending).
+    """
+    now = situation.now
+    key = world.key(journal.replaced)
+    since = journal.pending_since or now
+    if key is None:
+        steps = (Step(END, f"close the journal: {journal.replaced}, pending retirement, no longer exists"),)
+        return steps, Pending(journal.replaced or "", "deleted", "gone", "it no longer exists", since)
+    new_key = world.key(journal.new_key)
+    if world.file_key == key.access_key_id and new_key is not None:
+        # A rollback that was interrupted after putting the file back: finish it.
+        return _finish_rollback(key, new_key, world, since, f"the rollback of run {journal.run_id} was interrupted")
+    choice = request.retire_pending
+    if choice == PENDING_ROLLBACK:
+        return _rollback(journal, key, new_key, world, since)
+    if key.status == INACTIVE:
+        return _delete_after_grace(journal, key, now, since, request.grace_period)
+    if choice == PENDING_LEAVE:
+        return (), Pending(key.access_key_id, key.status, "waiting", "pending retirement (retire_pending is never)",
+                           since, key.last_used)
+    if new_key is None or new_key.status != ACTIVE or world.file_key != new_key.access_key_id:
+        # Retiring the old key now would leave no working key: the key that replaced it is gone,
+        # inactive, or no longer in the file.
+        return (), Pending(key.access_key_id, key.status, "blocked",
+                           f"kept: the key that replaced it ({journal.new_key}) is not an active key in the "
+                           "credentials file", since, key.last_used)
+    if choice == PENDING_WHEN_UNUSED:
+        if key.last_used is None:
+            return FactsNeeded(last_use_of=(key.access_key_id,))
+        unused_since = request.unused_since or since
+        ready_at = unused_since + request.quiet_period
+        if key.last_used > unused_since + CLOCK_MARGIN:
+            return (), Pending(key.access_key_id, key.status, "in_use",
+                               f"still in use: last used {_moment(key.last_used)}, after {_moment(unused_since)}",
+                               since, key.last_used)
+        if now < ready_at:
+            return (), Pending(key.access_key_id, key.status, "waiting",
+                               f"unused since {_moment(unused_since)}; waiting until {_moment(ready_at)}, when the "
+                               "cloud's last-use data has caught up (quiet_period)", since, key.last_used, ready_at)
+        why = f"unused since {_moment(unused_since)}, and the quiet period has passed"
+    else:
+        why = "retire_pending is now"
+    steps = _retire_pending(key, world, journal, why, request.grace_period)
+    state = "deleting" if request.grace_period <= timedelta(0) else "retiring"
+    return steps, Pending(key.access_key_id, key.status, state, why, since, key.last_used)
+
+
+def _retire_pending(key: AccessKey, world: World, journal: JournalFacts, why: str, grace: timedelta) -> tuple:
+    steps = []
+    if key.access_key_id == world.signing_key and journal.new_key:
+        steps.append(Step(SIGN_WITH, "the key this task signs with is being retired", access_key_id=journal.new_key))
+    if grace <= timedelta(0):
+        steps += [Step(DELETE, f"pending retirement: {why}", access_key_id=key.access_key_id),
+                  Step(END, "close the journal: the pending retirement is complete")]
+    else:
+        steps += [Step(UPDATE, f"pending retirement: {why}; deleted after the grace period",
+                       access_key_id=key.access_key_id, status=INACTIVE),
+                  Step(PEND, "deactivated, deleted after the grace period", access_key_id=key.access_key_id,
+                       status=INACTIVE)]
+    return tuple(steps)
+
+
+def _delete_after_grace(journal: JournalFacts, key: AccessKey, now: datetime, since: datetime,
+                        grace: timedelta) -> tuple:
+    deactivated = journal.deactivated_at
+    if deactivated is None:  # deactivated by hand, or a run was killed before it noted it: count from now
+        noted: tuple = (Step(PEND, "inactive: deleted after the grace period", access_key_id=key.access_key_id,
+                      status=INACTIVE),)
+        return noted, Pending(key.access_key_id, key.status, "inactive", "inactive, awaiting the grace period",
+                              since, key.last_used, now + grace)
+    delete_at = deactivated + grace
+    if now < delete_at:
+        return (), Pending(key.access_key_id, key.status, "inactive",
+                           f"inactive since {_moment(deactivated)}; deleted after the grace period", since,
+                           key.last_used, delete_at)
+    steps = (Step(DELETE, f"pending retirement: inactive since {_moment(deactivated)}, the grace period has passed",
+                  access_key_id=key.access_key_id),
+             Step(END, "close the journal: the pending retirement is complete"))
+    return steps, Pending(key.access_key_id, key.status, "deleting", "the grace period has passed", since,
+                          key.last_used, delete_at)
+
+
+def _rollback(journal: JournalFacts, key: AccessKey, new_key: AccessKey | None, world: World,
+              since: datetime) -> tuple:
+    if not journal.previous_kept:
+        raise PlanError(f"Cannot roll back to {key.access_key_id}: the previous credentials file was not kept (the "
+                        "rotation created the file). Nothing was changed.")
+    if new_key is None or world.file_key != new_key.access_key_id:
+        raise PlanError(f"Cannot roll back to {key.access_key_id}: the credentials file no longer holds the key the "
+                        f"rotation made ({journal.new_key}). Nothing was changed.")
+    steps = []
+    if key.status != ACTIVE:
+        steps.append(Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
+                          status=ACTIVE))
+    done, _pending = _finish_rollback(key, new_key, world, since, "retire_pending is rollback")
+    steps.append(Step(ROLLBACK, "retire_pending is rollback", access_key_id=key.access_key_id))
+    return tuple(steps) + done, Pending(key.access_key_id, ACTIVE, "rolling_back",
+                                        f"rolled back: {new_key.access_key_id} is deleted", since, key.last_used)
+
+
+def _finish_rollback(key: AccessKey, new_key: AccessKey, world: World, since: datetime, why: str) -> tuple:
+    if new_key.access_key_id == world.signing_key:
+        raise PlanError(f"Cannot roll back: this task signs its requests with {new_key.access_key_id}, the key the "
+                        "rollback deletes. Sign with another identity. Nothing was changed.")
+    steps = (Step(DELETE, f"{why}: the rotation is rolled back", access_key_id=new_key.access_key_id),
+             Step(END, "close the journal: the rotation is rolled back"))
+    return steps, Pending(key.access_key_id, key.status, "rolling_back", why, since, key.last_used)
+
+
+def _moment(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

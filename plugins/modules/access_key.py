@@ -121,9 +121,47 @@ options:
       - V(delete) deletes it once the new key is stored and verified.
       - V(keep) leaves it active. At the two-key limit a rotation with V(keep) may find nothing safe to retire
         and fail.
+      - V(pending) leaves it active and records it in the journal as pending retirement, with the file's previous
+        version, for a zero-downtime rotation across a fleet. Deliver the new key to its consumers; then a later task
+        with O(retire_pending) retires the old key once nobody uses it, or rolls the rotation back.
     type: str
-    choices: [keep, deactivate, delete]
+    choices: [keep, deactivate, delete, pending]
     default: deactivate
+  retire_pending:
+    description:
+      - What to do with the key an earlier rotation of this O(credentials_file) left pending retirement
+        (O(old_key=pending)). The result's RV(pending_retirement) says what became of it and why.
+      - V(never) (the default) leaves it and reports it.
+      - V(when_unused) deactivates it once its last use (the show API's C(last_use_time)) is before O(unused_since)
+        and O(quiet_period) seconds have passed since then by the cloud's clock, so that the cloud's delayed last-use
+        data has caught up. If it was used after O(unused_since), it stays active and the result says since when it
+        is still in use. Run it as often as you like, or in a loop with C(until), until it is retired.
+      - V(now) deactivates it, whoever still uses it.
+      - An inactive pending key is deleted once O(grace_period) days have passed since it was deactivated, which
+        ends the pending retirement; with O(grace_period=0) it is deleted at once instead of deactivated.
+      - V(rollback) puts the previous credentials file back (it holds the pending key, which is reactivated if it
+        was deactivated) and deletes the key the rotation made. Re-deliver the old key to its consumers first.
+      - The old key is never retired while the key that replaced it is not an active key in the file.
+    type: str
+    choices: [never, when_unused, now, rollback]
+    default: never
+  unused_since:
+    description:
+      - With O(retire_pending=when_unused), the time (ISO 8601, UTC, such as V(2026-11-26T09:30:00Z)) after which the
+        pending key must not have been used, typically when the last consumer switched to the new key. By default,
+        when the key became pending.
+    type: str
+  quiet_period:
+    description:
+      - With O(retire_pending=when_unused), seconds that must pass after O(unused_since) before the pending key's
+        last use is trusted (0 to 86400). The cloud updates the last use with a delay; keep a margin.
+    type: int
+    default: 900
+  grace_period:
+    description:
+      - Days a retired pending key stays inactive before it is deleted (0 to 3650); 0 deletes it at once.
+    type: int
+    default: 7
   make_room:
     description:
       - Which key may be deleted when the user already holds two keys and a new one is needed. Whatever the choice,
@@ -412,6 +450,45 @@ results:
   returned: in batch mode
   type: list
   elements: dict
+pending_retirement:
+  description:
+    - The key an earlier rotation left pending retirement (O(old_key=pending)), or that this rotation left, and what
+      became of it. Never a secret.
+  returned: when a key is pending retirement
+  type: dict
+  contains:
+    access_key_id:
+      description: The pending key.
+      type: str
+    status:
+      description: Its status before this run.
+      type: str
+    state:
+      description:
+        - V(waiting) (the quiet period, or retire_pending is never), V(in_use) (used after unused_since), V(blocked)
+          (the key that replaced it is not active), V(retiring) (deactivated now), V(inactive) (awaiting the grace
+          period), V(deleting) (deleted now), V(rolling_back), V(superseded) (a new rotation replaces it), V(gone).
+      type: str
+    reason:
+      description: Why, in words.
+      type: str
+    since:
+      description: When it became pending (UTC).
+      type: str
+    last_used:
+      description: Its last use, when this run asked the cloud (UTC).
+      type: str
+    retire_after:
+      description: When it may be retired or deleted at the earliest (UTC), while it waits.
+      type: str
+  sample:
+    access_key_id: HPUAOLD00000000000001
+    status: active
+    state: in_use
+    reason: "still in use: last used 2026-11-26T09:41:07Z, after 2026-11-26T09:30:00Z"
+    since: "2026-11-26T09:12:44.000000Z"
+    last_used: "2026-11-26T09:41:07.000000Z"
+    retire_after: null
 summary:
   description:
     - In batch mode, the counts of users handled, changed and failed, and of keys created, deleted, deactivated and

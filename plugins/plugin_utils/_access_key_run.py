@@ -39,6 +39,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._executor import (
 from ansible_collections.keywarden.iam.plugins.module_utils._identity import resolve_user_id
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import UserFailure, UserSelector, resolve_names
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    PEND,
     Plan,
     Situation,
     World,
@@ -221,7 +222,22 @@ def _result(plan: Plan, situation: Situation, after: World, steps, destination: 
     if outcome is not None:
         new_key = outcome.new_key.key.access_key_id if outcome.new_key and ids["created"] else None
         result["access_key_id"] = after.file_key if after.has_file else (new_key or plan.kept_key_id)
+    pending = _pending_after(plan, steps, after)
+    if pending is not None:
+        result["pending_retirement"] = pending
     return result
+
+
+def _pending_after(plan: Plan, steps, after: World) -> dict | None:
+    """The key pending retirement: as the plan judged it, or recorded by this very rotation."""
+    if plan.pending is not None:
+        return plan.pending.as_dict()
+    pended = [step for step in steps if step.kind == PEND]
+    if not pended:
+        return None
+    key = next((k for k in after.keys if k.access_key_id == pended[-1].access_key_id), None)
+    return {"access_key_id": pended[-1].access_key_id, "status": key.status if key else None, "state": "waiting",
+            "reason": pended[-1].reason, "since": None, "last_used": None, "retire_after": None}
 
 
 def _diff(situation: Situation, before: World, after: World, destination: SecretDestination | None) -> dict:

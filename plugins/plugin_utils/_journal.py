@@ -30,9 +30,10 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ansible_collections.keywarden.iam.plugins.module_utils._models import format_timestamp, parse_timestamp
+from ansible_collections.keywarden.iam.plugins.module_utils._models import INACTIVE, format_timestamp, parse_timestamp
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     PHASE_CREATING,
+    PHASE_PENDING,
     PHASE_STORED,
     PHASE_VERIFIED,
     JournalFacts,
@@ -45,7 +46,7 @@ from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import 
 )
 
 FORMAT_VERSION = 1
-_PHASES = (PHASE_CREATING, PHASE_STORED, PHASE_VERIFIED)
+_PHASES = (PHASE_CREATING, PHASE_STORED, PHASE_VERIFIED, PHASE_PENDING)
 
 
 class JournalError(AtomicWriteError):
@@ -148,6 +149,22 @@ class Journal:
             record["new_key"] = new_key
         self._write(record)
 
+    def pend(self, access_key_id: str, status: str, now: datetime) -> None:
+        """The rotation is complete and ``access_key_id`` waits to be retired (it is ``status`` now).
+
+        The record stays (with the file's previous version, for a rollback) until the key is gone.
+        """
+        if self._record is None:
+            raise JournalError(f"no open rotation in {self.path} to record a pending retirement in")
+        record = dict(self._record, phase=PHASE_PENDING, replaced=access_key_id)
+        record.setdefault("pending_since", None)
+        record["pending_since"] = record["pending_since"] or format_timestamp(now)
+        if status == INACTIVE:
+            record["deactivated_at"] = record.get("deactivated_at") or format_timestamp(now)
+        else:
+            record["deactivated_at"] = None
+        self._write(record)
+
     def end(self) -> None:
         """The rotation is complete or abandoned: remove the record, then the kept previous file.
 
@@ -197,4 +214,11 @@ def facts_of(record: dict) -> JournalFacts:
         retire=str(record["retire"]),
         new_key=record.get("new_key"),
         has_file=bool(record.get("credentials_file")),
+        pending_since=_moment(record.get("pending_since")),
+        deactivated_at=_moment(record.get("deactivated_at")),
+        previous_kept=bool(record.get("previous_kept")),
     )
+
+
+def _moment(value) -> datetime | None:
+    return parse_timestamp(str(value)) if value else None

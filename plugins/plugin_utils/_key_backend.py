@@ -220,6 +220,13 @@ class KeyBackend:
     def clean(self) -> None:
         self._destination().remove(self._leftovers)
 
+    def pend(self, access_key_id: str, status: str) -> None:
+        self.journal.pend(access_key_id, status, self.client.server_now())
+
+    def rollback(self) -> str | None:
+        restored = self._destination().undo(previous_kept=True)
+        return restored.access_key_id if restored else None
+
     def _destination(self) -> SecretDestination:
         if self.destination is None:  # never: the planner plans file steps only for a destination
             raise errors.TaskError("this step needs a credentials file or return_secret, and the task has neither")

@@ -16,6 +16,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIV
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     KEY_LIMIT,
     PHASE_CREATING,
+    PHASE_PENDING,
     PHASE_STORED,
     PHASE_VERIFIED,
     JournalFacts,
@@ -138,3 +139,13 @@ class MemoryIam:
 
     def clean(self) -> None:
         self.calls.append(("clean", None, None))
+
+    def pend(self, access_key_id: str, status: str) -> None:
+        assert self.journal is not None, "a pending retirement outside a journal"
+        self.journal = replace(self.journal, phase=PHASE_PENDING, replaced=access_key_id,
+                               pending_since=self.journal.pending_since or self.now,
+                               deactivated_at=self.now if status == "inactive" else None, previous_kept=True)
+
+    def rollback(self):
+        self.file_key = self.journal.replaced
+        return self.file_key

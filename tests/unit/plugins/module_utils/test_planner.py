@@ -5,6 +5,7 @@ The generated situations, run through the real executor, are in test_plan_execut
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,10 +19,13 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     END,
     IN_FLIGHT,
     NEW_KEY_PLACEHOLDER,
+    PEND,
     PHASE_CREATING,
+    PHASE_PENDING,
     PHASE_STORED,
     PHASE_VERIFIED,
     REWRITE,
+    ROLLBACK,
     ROOM_INACTIVE,
     ROOM_OLDEST,
     SIGN_WITH,
@@ -330,3 +334,83 @@ def test_a_journal_left_before_any_create_is_just_closed():
     plan = plan_keys(facts, KeyRequest(has_secret_destination=True))
     assert shape(plan) == [(END, None, None)]
     assert simulate_plan(World.of(facts), plan.steps, now=NOW).journal_phase is None
+
+
+# ---- a key pending retirement (old_key=pending, then retire_pending) ---------------------------------
+
+def pending_journal(*, deactivated_at=None, previous_kept=True):
+    return JournalFacts(run_id="r1", phase=PHASE_PENDING, started=NOW - timedelta(days=1), window=timedelta(minutes=5),
+                        keys_seen=frozenset({"OLD"}), replaced="OLD", retire="pending", new_key="NEW",
+                        pending_since=NOW - timedelta(hours=2), deactivated_at=deactivated_at,
+                        previous_kept=previous_kept)
+
+
+def pending_situation(old_used_minutes_ago=None, *, old_status=ACTIVE, file_key="NEW", **journal):
+    used = None if old_used_minutes_ago is None else old_used_minutes_ago / 1440
+    keys = [key("OLD", 100, old_status, used_days_ago=used), key("NEW", 0.1)]
+    return situation(keys, file_key=file_key, journal=pending_journal(**journal))
+
+
+def test_a_rotation_with_old_key_pending_keeps_the_old_key_active_and_records_it():
+    plan = plan_keys(situation([key("OLD", 120)], file_key="OLD"),
+                     KeyRequest(rotate="always", retire="pending", has_secret_destination=True))
+    assert shape(plan)[-2:] == [(VERIFY, NEW_KEY_PLACEHOLDER, None), (PEND, "OLD", ACTIVE)]
+    assert not any(step.kind == END for step in plan.steps)  # the journal stays, holding the pending key
+
+
+def test_when_unused_waits_for_the_quiet_period_then_retires():
+    since = NOW - timedelta(minutes=10)
+    request = KeyRequest(has_secret_destination=True, retire_pending="when_unused", unused_since=since,
+                         quiet_period=timedelta(minutes=15))
+    assert plan_keys(pending_situation(), request) == FactsNeeded(last_use_of=("OLD",))
+    waiting = plan_keys(pending_situation(old_used_minutes_ago=20), request)
+    assert waiting.steps == () and waiting.pending.state == "waiting"
+    assert waiting.pending.retire_after == since + timedelta(minutes=15)
+    later = replace(request, quiet_period=timedelta(minutes=5))
+    retired = plan_keys(pending_situation(old_used_minutes_ago=20), later)
+    assert shape(retired) == [(UPDATE, "OLD", INACTIVE), (PEND, "OLD", INACTIVE)]
+    assert retired.pending.state == "retiring"
+
+
+def test_a_pending_key_used_after_delivery_stays_and_says_since_when():
+    # A consumer that never reloaded keeps signing with the old key: it is never cut off.
+    request = KeyRequest(has_secret_destination=True, retire_pending="when_unused",
+                         unused_since=NOW - timedelta(minutes=30), quiet_period=timedelta(0))
+    plan = plan_keys(pending_situation(old_used_minutes_ago=1), request)
+    assert plan.steps == () and plan.pending.state == "in_use"
+    assert "still in use: last used" in plan.pending.reason
+
+
+def test_an_inactive_pending_key_is_deleted_after_the_grace_period_and_the_journal_closed():
+    request = KeyRequest(has_secret_destination=True, retire_pending="when_unused", grace_period=timedelta(days=7))
+    early = plan_keys(pending_situation(old_status=INACTIVE, deactivated_at=NOW - timedelta(days=3)), request)
+    assert early.steps == () and early.pending.state == "inactive"
+    late = plan_keys(pending_situation(old_status=INACTIVE, deactivated_at=NOW - timedelta(days=8)), request)
+    assert shape(late) == [(DELETE, "OLD", None), (END, None, None)]
+
+
+def test_the_old_key_stays_while_the_key_that_replaced_it_does_not_work():
+    # Found by the property tests: retiring it would have left the user without a working key.
+    facts = situation([key("OLD", 100, used_days_ago=5), key("NEW", 0.1, INACTIVE)], file_key="NEW",
+                      journal=pending_journal())
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, retire_pending="now"))
+    assert plan.steps == () and plan.pending.state == "blocked"
+
+
+def test_rollback_puts_the_previous_file_back_and_deletes_the_new_key():
+    request = KeyRequest(has_secret_destination=True, retire_pending="rollback")
+    plan = plan_keys(pending_situation(), request)
+    assert shape(plan) == [(ROLLBACK, "OLD", None), (DELETE, "NEW", None), (END, None, None)]
+    # ... a rollback killed after putting the file back is finished by the next run, whatever it asks
+    half = plan_keys(pending_situation(file_key="OLD"), KeyRequest(has_secret_destination=True))
+    assert shape(half) == [(DELETE, "NEW", None), (END, None, None)]
+    with pytest.raises(PlanError, match="was not kept"):
+        plan_keys(pending_situation(previous_kept=False), request)
+
+
+def test_a_new_rotation_supersedes_a_pending_retirement():
+    plan = plan_keys(pending_situation(old_used_minutes_ago=60 * 24 * 30),
+                     KeyRequest(rotate="always", retire="pending", has_secret_destination=True))
+    kinds = [step.kind for step in plan.steps]
+    assert kinds[:2] == [END, BEGIN] and DELETE in kinds  # the old pending key, idle, makes room
+    assert plan.pending.state == "superseded"
