@@ -18,6 +18,8 @@ from . import credentials, directory, errors, faults, operations, sessions
 from .app import FakeIamApp
 from .auth import authenticate
 from .messages import DROP, Request, Response
+from .model import format_time
+from .requestlog import signer_of
 
 Handler = Callable[[FakeIamApp, Request, dict[str, str]], Response]
 
@@ -135,12 +137,21 @@ def resolve(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
 
 
 def serve(app: FakeIamApp, request: Request, connection: socket.socket | None = None) -> Response:
-    """Answer one API request; DROP means close the connection without an answer.
+    """Answer one API request and log it (see requestlog.py); DROP means close without an answer."""
+    resolved = resolve(request.method, request.path)
+    response = _answer(app, request, resolved, connection)
+    if resolved is not None:
+        route, params = resolved
+        app.requests.record(operation=route.operation, signer=signer_of(request.header("Authorization")),
+                            target=params.get("access"), status=0 if response is DROP else response.status,
+                            data_time=format_time(app.store.now()))
+    return response
 
-    ``connection`` is the request's socket, which a "hold" fault watches; when it is not given,
+
+def _answer(app: FakeIamApp, request: Request, resolved, connection: socket.socket | None) -> Response:
+    """``connection`` is the request's socket, which a "hold" fault watches; when it is not given,
     the socket of the http.server handler serving this request (found on the call stack) is used.
     """
-    resolved = resolve(request.method, request.path)
     if resolved is None:
         return Response.from_error(errors.no_such_api(request.method, request.path))
     route, params = resolved

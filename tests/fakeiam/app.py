@@ -13,6 +13,7 @@ from .clock import Clock
 from .counters import Counters
 from .faults import FaultBoard
 from .gateway import Gateway
+from .requestlog import RequestLog
 from .state import Store
 
 
@@ -24,6 +25,7 @@ class FakeIamApp:
         self.gateway = Gateway()
         self.faults = FaultBoard()
         self.counters = Counters()
+        self.requests = RequestLog()
         self._latency_lock = threading.Lock()
         self._latency_ms = 0.0
         saved = persistence.load(state_file) if state_file else None
@@ -46,9 +48,11 @@ class FakeIamApp:
 
     def reset(self, seed: dict[str, Any] | None = None) -> None:
         """Back to the start seed (or the given one): clock, skew, propagation delay, faults, counters
-        and latency too. The issued-secrets log stays: a leak hunt collects across resets."""
+        and latency too, and the request log. The issued-secrets log stays: a leak hunt collects
+        across resets."""
         self.store.load(seed if seed is not None else self.seed)
         self.gateway.reset()
         self.faults.clear()
         self.counters.reset()
+        self.requests.clear()
         self.set_latency(0)

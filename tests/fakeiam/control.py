@@ -153,6 +153,15 @@ def _reset_counters(app: FakeIamApp, _body: dict[str, Any]) -> Response:
     return Response(200, app.counters.snapshot())
 
 
+def _requests(app: FakeIamApp, _body: dict[str, Any]) -> Response:
+    return Response(200, {"requests": app.requests.snapshot()})
+
+
+def _clear_requests(app: FakeIamApp, _body: dict[str, Any]) -> Response:
+    app.requests.clear()
+    return Response(200, {"requests": []})
+
+
 def _issued_secrets(app: FakeIamApp, _body: dict[str, Any]) -> Response:
     return Response(200, {"secrets": app.store.issued.snapshot()})
 
@@ -211,6 +220,8 @@ _ROUTES: dict[tuple[str, str], Callable[[FakeIamApp, dict[str, Any]], Response]]
     ("DELETE", "/_control/faults"): _clear_faults,
     ("GET", "/_control/counters"): _counters,
     ("POST", "/_control/counters/reset"): _reset_counters,
+    ("GET", "/_control/requests"): _requests,
+    ("POST", "/_control/requests/clear"): _clear_requests,
     ("GET", "/_control/issued_secrets"): _issued_secrets,
     ("POST", "/_control/issued_secrets/clear"): _clear_issued_secrets,
     ("POST", "/_control/users"): _add_user,

@@ -158,6 +158,11 @@ class FakeIam:
     def clear_faults(self) -> dict[str, Any]:
         return self.control("DELETE", "faults")
 
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request served since start (or reset), oldest first: time, data_time, operation,
+        signer (access key id), target (key acted on), status (0: dropped)."""
+        return self.control("GET", "requests")["requests"]
+
     def counters(self) -> dict[str, Any]:
         return self.control("GET", "counters")
 

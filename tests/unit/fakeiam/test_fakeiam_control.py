@@ -421,3 +421,23 @@ def test_assume_role_follows_the_agency_trust_list(iam: FakeIam, client: Any) ->
     bobs = client.call("GET", CREDENTIALS, key=session, security_token=credential["securitytoken"],
                        query=[("user_id", bob["id"])])
     assert bobs.status == 200 and len(bobs.body["credentials"]) == 1
+
+
+
+def test_the_request_log_says_who_signed_what_and_when(iam: FakeIam, client: Any) -> None:
+    from tests.fakeiam.requestlog import signer_of
+
+    assert signer_of("SDK-HMAC-SHA256 Access=AK123, SignedHeaders=host, Signature=abc") == "AK123"
+    assert signer_of(None) is None
+    admin, bob = iam.user("admin")["keys"][0], iam.user("bob")["keys"][0]
+    reply = client.call("PUT", f"{CREDENTIALS}/{bob['access']}", key=admin, body={"credential": {"status": "inactive"}})
+    assert reply.status == 200
+    iam.inject_fault("list_credentials", "drop")
+    with pytest.raises((http.client.HTTPException, OSError)):  # dropped: no answer at all
+        client.call("GET", CREDENTIALS, key=bob, timeout=5)
+    log = iam.requests()
+    assert [(e["operation"], e["signer"], e["target"], e["status"]) for e in log[-2:]] == [
+        ("update_credential", admin["access"], bob["access"], 200), ("list_credentials", bob["access"], None, 0)]
+    assert [e["time"] for e in log] == sorted(e["time"] for e in log)
+    iam.reset()
+    assert iam.requests() == []
