@@ -32,6 +32,8 @@ def client_for(module: AnsibleModule) -> IamClient:
         fail_with(module, error)
     for warning in settings.warnings:
         module.warn(warning)
+    # A secret read from a clouds.yaml entry is no option value, so Ansible does not mask it by itself.
+    module.no_log_values.update(settings.secrets)
     return IamClient(settings)
 
 

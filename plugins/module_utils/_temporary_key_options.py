@@ -102,25 +102,17 @@ def check_temporary_key_options(params: dict) -> TemporaryKeyRequest:
     )
 
 
-def params_for_method(params: dict, method: str) -> dict:
-    """The connection options this method can authenticate with.
+def password_needed_for(method: str) -> str | None:
+    """Why the method needs a password login (for settings_from_params), or None when it does not.
 
-    The token method derives the key from an IAM token, which only a password login yields,
-    so it needs auth_username, auth_password and auth_domain_name. When an access key is set
-    as well (perhaps by an environment variable), the password wins for this method, instead
-    of the usual AK/SK preference.
+    The token method derives the key from an IAM token, which only a password login yields. When an
+    access key is set as well (perhaps by an environment variable), the password then wins for this
+    method, instead of the usual AK/SK preference.
     """
     if method != METHOD_TOKEN:
-        return params
-    if not all(params.get(name) for name in _PASSWORD_OPTIONS):
-        missing = ", ".join(name for name in _PASSWORD_OPTIONS if not params.get(name))
-        raise OptionError(
-            "The token method needs password authentication, because the IAM API derives the temporary key "
-            f"from an IAM token (X-Auth-Token), which an access key cannot give: set auth_username, auth_password "
-            f"and auth_domain_name (missing: {missing}), or use method agency (agency_name), which works with "
-            "an access key too."
-        )
-    return {**params, "access_key": None, "secret_key": None, "security_token": None}
+        return None
+    return ("the token method, because the IAM API derives the temporary key from an IAM token (X-Auth-Token), "
+            "which an access key cannot give; or use method agency (agency_name), which works with an access key too")
 
 
 def _agency_domain(params: dict) -> dict | None:

@@ -44,7 +44,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_optio
     METHOD_AGENCY,
     TemporaryKeyRequest,
     check_temporary_key_options,
-    params_for_method,
+    password_needed_for,
 )
 from ansible_collections.keywarden.iam.plugins.plugin_utils._credential_store import CredentialFileError
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext, SecretDestination
@@ -79,7 +79,7 @@ def run_temporary_access_key(params: dict, context: RunContext) -> dict:
 def _run(params: dict, context: RunContext) -> dict:
     # Preflight: nothing here talks to the cloud, so a mistake costs nothing.
     request = check_temporary_key_options(params)
-    settings = settings_from_params(params_for_method(params, request.method))
+    settings = settings_from_params(params, password_required_for=password_needed_for(request.method))
     for warning in settings.warnings:
         context.warn(warning)
     destination = SecretDestination.prepare(

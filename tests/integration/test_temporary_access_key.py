@@ -174,7 +174,7 @@ def test_token_method_with_an_access_key_fails_clearly_before_any_request(workdi
     run = workdir.run(PLAYBOOK, credentials_file=str(workdir.path / "x.yml"), **ADMIN)
     assert run.rc != 0
     message = run.result(TASK)["msg"]
-    assert "token method needs password authentication" in message and "method agency" in message
+    assert "Password authentication is needed for the token method" in message and "method agency" in message
     assert iam.counters()["total"] == 0
 
 

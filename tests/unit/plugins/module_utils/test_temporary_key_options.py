@@ -8,14 +8,14 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import OptionError
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import ConnectionOptionsError, settings_from_params
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import format_fields
 from ansible_collections.keywarden.iam.plugins.module_utils._temporary_key_options import (
     TEMPORARY_KEY_MUTUALLY_EXCLUSIVE,
     TEMPORARY_KEY_REQUIRED_IF,
     TOKEN_FORMATS,
     check_temporary_key_options,
-    params_for_method,
+    password_needed_for,
     temporary_access_key_argument_spec,
 )
 
@@ -92,18 +92,20 @@ def test_a_mode_that_everyone_could_read_is_refused():
 
 
 def test_the_token_method_refuses_an_access_key_alone_and_says_why():
-    with pytest.raises(OptionError) as raised:
-        params_for_method(validated(**KEY), "token")
+    with pytest.raises(ConnectionOptionsError) as raised:
+        settings_from_params(validated(**KEY), password_required_for=password_needed_for("token"), environ={})
     message = str(raised.value)
-    assert "needs password authentication" in message and "X-Auth-Token" in message
+    assert "Password authentication is needed for the token method" in message and "X-Auth-Token" in message
     assert "method agency" in message
 
 
 def test_the_token_method_prefers_the_password_over_an_access_key():
-    settings = settings_from_params(params_for_method(validated(**KEY, **PASSWORD), "token"))
+    settings = settings_from_params(validated(**KEY, **PASSWORD), password_required_for=password_needed_for("token"),
+                                    environ={})
     assert settings.signing_key is None and settings.password_auth.username == "admin"
 
 
 def test_the_agency_method_keeps_the_usual_access_key_preference():
-    settings = settings_from_params(params_for_method(validated(**KEY, **PASSWORD, agency_name="ops"), "agency"))
+    assert password_needed_for("agency") is None
+    settings = settings_from_params(validated(**KEY, **PASSWORD, agency_name="ops"), environ={})
     assert settings.signing_key.access_key == KEY["access_key"] and settings.password_auth is None

@@ -250,7 +250,7 @@ def test_without_any_destination_the_task_refuses_before_any_request(iam):
 def test_token_method_with_an_access_key_fails_clearly_before_any_request(iam, tmp_path):
     iam.reset_counters()
     result = run(iam, credentials_file=str(tmp_path / "x.yml"), **ADMIN_KEY)
-    assert result["failed"] is True and "needs password authentication" in result["msg"]
+    assert result["failed"] is True and "Password authentication is needed for the token method" in result["msg"]
     assert iam.counters()["total"] == 0
 
 
