@@ -29,6 +29,7 @@ help:
 	@echo "make test   - unit, integration and ansible-test sanity tests (does all set-up)"
 	@echo "make chaos  - faults, kills at every step, concurrent runs on one user; checks that nothing is ever lost"
 	@echo "make bench  - measure batch and loop runs for 1, 100 and 1,000 users (writes docs/benchmarks.md)"
+	@echo "make test-compat - the built tarball with ansible-core 2.18, 2.19, 2.20 and 2.21: the demo, managed-node modules"
 	@echo "make server - start the local IAM-compatible server in the foreground"
 	@echo "make docs   - the documentation site into .build/docs/html (docs-screenshots: pictures of it)"
 	@echo "make lint   - ruff, mypy, ansible-lint (and ee-check: the execution-environment files)"
@@ -101,6 +102,13 @@ chaos: install
 # Measurements, not tests: rotation, no-op and info for 1, 100 and 1,000 users at 50 ms latency.
 bench: $(INSTALLED)
 	$(BIN)/python tests/bench/bench.py --sizes 1,100,1000 --latency-ms 50 --output docs/benchmarks.md
+
+.PHONY: test-compat
+# The built tarball with each supported ansible-core (2.18-2.21) this machine has a Python for,
+# each in its own venv under .build/compat: the demo, then the managed-node modules on the oldest
+# target Python. COMPAT_STRICT=1 fails when a release had to be skipped.
+test-compat: install
+	tools/test-compat.sh $(TARBALL) $(VENV)
 
 server: $(INSTALLED)
 	$(BIN)/python tests/fakeiam/server.py --seed tests/fakeiam/seeds/demo.json --port 8443

@@ -27,7 +27,7 @@ if [ -n "$bad" ]; then
   echo "$bad" | head -20 >&2
   exit 1
 fi
-for required in MANIFEST.json FILES.json README.md meta/runtime.yml meta/execution-environment.yml \
+for required in MANIFEST.json FILES.json README.md COPYING meta/runtime.yml meta/execution-environment.yml \
                 docs/docsite/extra-docs.yml docs/docsite/links.yml; do
   grep -qx "$required" "$check/contents.txt" || { echo "the release tarball lacks $required" >&2; exit 1; }
 done

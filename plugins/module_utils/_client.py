@@ -42,9 +42,35 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 RETRY_ALL = "all"            # reads, updates, deletes: repeating them is harmless
 RETRY_UNSENT = "unsent"      # creates: only when the server certainly did not act on it
 
+# What the message says for each kind of connection problem (see _transport._classify), and the
+# error class whose hint says what to do. "could not reach" only where no connection was made.
 _NETWORK_ERRORS = {
-    "tls": errors.TlsError,
-    "timeout": errors.RequestTimeout,
+    "refused": ("could not reach {endpoint}", errors.NetworkError),
+    "dns": ("could not reach {endpoint}", errors.NetworkError),
+    "unreachable": ("could not reach {endpoint}", errors.NetworkError),
+    "tls": ("the TLS handshake with {endpoint} failed", errors.TlsError),
+    "not_tls": ("{endpoint} does not speak TLS", errors.EndpointNotTls),
+    "timeout": ("{endpoint} did not answer in time", errors.RequestTimeout),
+    "dropped": ("the connection to {endpoint} closed before an answer came", errors.AnswerLost),
+}
+_OTHER_NETWORK_ERROR = ("the connection to {endpoint} failed", errors.NetworkError)
+# The agency method's failures are about the agency, not about a user or a key.
+_AGENCY_HINTS: errors.Hints = {
+    errors.NotFound: (
+        "Check agency_name and the agency's account: agency_domain_id or agency_domain_name (without them, the "
+        "caller's own account)."
+    ),
+    errors.Forbidden: (
+        "The agency must trust the caller: in the agency's account, its trust relationship (delegated account or "
+        "user) must name the calling user or its account, and the caller needs the right to assume it."
+    ),
+}
+# A lost answer to a securitytokens request costs nothing: a key it carried is never used and expires.
+_LOST_TEMPORARY_KEY_HINTS: errors.Hints = {
+    errors.AnswerLost: (
+        "The request reached the endpoint, but its answer was lost on the way back (a proxy, a load balancer or "
+        "the network). A temporary key it may have issued is unused and expires by itself: run the task again."
+    ),
 }
 
 
@@ -150,8 +176,7 @@ class IamClient:
         document = self._call(f"find IAM user '{name}'", "GET", "/v3/users", query=[("name", name)])
         matches = [User.from_api(item) for item in document.get("users") or [] if item.get("name") == name]
         if not matches:
-            raise errors.failure(f"find IAM user '{name}'", "no user has that name in this account",
-                                 errors.NotFound, status=200)
+            raise errors.user_name_not_found(name)
         return matches[0]
 
     def list_users(self) -> list[dict]:
@@ -226,13 +251,15 @@ class IamClient:
                 assume_role["session_user"] = {"name": session_user}
             identity = {"methods": ["assume_role"], "assume_role": assume_role}
             what = f"obtain a temporary access key for agency '{agency_name}'"
+            hints = {**_AGENCY_HINTS, **_LOST_TEMPORARY_KEY_HINTS}
         else:
             identity = {"methods": ["token"], "token": {"duration_seconds": duration_seconds}}
             what = "obtain a temporary access key"
+            hints = dict(_LOST_TEMPORARY_KEY_HINTS)
         if policy:
             identity["policy"] = policy
         document = self._call(what, "POST", SECURITY_TOKENS_PATH, body={"auth": {"identity": identity}},
-                              expect=(201,), need_token=not agency_name)
+                              expect=(201,), need_token=not agency_name, hints=hints)
         return TemporaryKey.from_api(document["credential"])
 
     # ---- the request machinery ---------------------------------------------------------------
@@ -256,6 +283,7 @@ class IamClient:
         need_token: bool = False,
         authenticate: bool = True,
         also_after_retry: tuple = (),
+        hints: errors.Hints | None = None,
     ) -> HttpResponse:
         payload = json.dumps(body, separators=(",", ":")).encode("utf-8") if body is not None else b""
 
@@ -264,7 +292,7 @@ class IamClient:
                 return self.settings.endpoint + path, {"Content-Type": CONTENT_TYPE}
             return self._authorise(method, path, query, payload, with_domain, need_token)
 
-        return self._exchange(operation, method, prepare, payload, expect, retry, also_after_retry)
+        return self._exchange(operation, method, prepare, payload, expect, retry, also_after_retry, hints)
 
     def _exchange(
         self,
@@ -275,11 +303,13 @@ class IamClient:
         expect: tuple,
         retry: str,
         also_after_retry: tuple,
+        hints: errors.Hints | None = None,
     ) -> HttpResponse:
         """Send with retries: 429, 5xx and connection failures, as far as ``retry`` allows.
 
         ``also_after_retry`` lists statuses that count as success once a retry was needed, such
-        as a 404 for a delete whose first answer was lost after the key was deleted.
+        as a 404 for a delete whose first answer was lost after the key was deleted. ``hints``
+        replace the error classes' own hints in the messages (see ``errors.failure``).
         """
         last_attempt = self._policy.retries
         for attempt in range(last_attempt + 1):
@@ -292,13 +322,14 @@ class IamClient:
                     raise errors.failure(operation, f"the connection failed after the request was sent "
                                          f"({problem.reason})", errors.CreateOutcomeUnknown) from None
                 if attempt == last_attempt:
-                    raise self._network_error(operation, problem) from None
+                    raise self._network_error(operation, problem, hints) from None
                 self._sleep(self._policy.delay(attempt, None, self._rng))
                 continue
             self._server_date = find_header(response.headers, "Date") or self._server_date
             if response.status in expect or (attempt > 0 and response.status in also_after_retry):
                 return response
-            error = errors.error_from_response(operation, response.status, response.body, response.headers)
+            error = errors.error_from_response(operation, response.status, response.body, response.headers,
+                                               hints=hints)
             if isinstance(error, errors.Throttled) and attempt < last_attempt:
                 # Throttling means the request was not processed, so even a create may repeat.
                 self._gate.hold_for(self._policy.delay(attempt, error.retry_after, self._rng))
@@ -365,9 +396,11 @@ class IamClient:
                 self._domain_id = self._domain_id or domain_id
             return token
 
-    def _network_error(self, operation: str, problem: ConnectionProblem) -> errors.IamError:
-        error_class = _NETWORK_ERRORS.get(problem.kind, errors.NetworkError)
-        return errors.failure(operation, f"could not reach {self.settings.endpoint} ({problem.reason})", error_class)
+    def _network_error(self, operation: str, problem: ConnectionProblem,
+                       hints: errors.Hints | None = None) -> errors.IamError:
+        what, error_class = _NETWORK_ERRORS.get(problem.kind, _OTHER_NETWORK_ERROR)
+        why = what.format(endpoint=self.settings.endpoint)
+        return errors.failure(operation, f"{why} ({problem.reason})", error_class, hints=hints)
 
 
 def _key_path(access_key_id: str) -> str:

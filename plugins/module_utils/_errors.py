@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Mapping
+from typing import Mapping, Type
 
 from ansible_collections.keywarden.iam.plugins.module_utils._headers import find_header
 
@@ -88,8 +88,9 @@ class KeyLimitExceeded(BadRequest):
 
 class AuthenticationFailed(IamError):
     hint = (
-        "Check access_key and secret_key (or auth_username, auth_password and auth_domain_name), "
-        "and that the key is active and belongs to this cloud and account."
+        "Check access_key and secret_key (or auth_username, auth_password and auth_domain_name), that the key is "
+        "active and belongs to this cloud and account, and, if domain_id is set, that it is the ID of that same "
+        "account (unset, it is looked up)."
     )
 
 
@@ -135,7 +136,8 @@ class ServerError(IamError):
 
 
 class NetworkError(IamError):
-    hint = "Check the endpoint (cloud, region, iam_endpoint), proxy settings and that this machine can reach it."
+    hint = ("Check the endpoint (vendor, region, iam_endpoint or the clouds.yaml entry), proxy settings and that this "
+            "machine can reach it.")
 
 
 class TlsError(NetworkError):
@@ -145,8 +147,22 @@ class TlsError(NetworkError):
     )
 
 
+class EndpointNotTls(NetworkError):
+    hint = (
+        "The server at that address does not speak TLS: it answered the TLS handshake in plain text, as an "
+        "http:// server does. If it is a plain-HTTP server, name it with http://; otherwise fix the port."
+    )
+
+
 class RequestTimeout(NetworkError):
     hint = "The IAM endpoint did not answer in time: raise the timeout option or try again later."
+
+
+class AnswerLost(NetworkError):
+    hint = (
+        "The connection was made, but it closed before an answer came back: a proxy, a load balancer or the "
+        "network dropped it (or the endpoint speaks https and was named with http://). Run the task again."
+    )
 
 
 class CreateOutcomeUnknown(IamError):
@@ -159,12 +175,36 @@ class CreateOutcomeUnknown(IamError):
     hint = "The access key may have been created; list the user's keys to find out."
 
 
-def failure(operation: str, why: str, error_class: type[IamError], **kwargs) -> IamError:
+# What to do, said better than the error class's general hint can: a caller that knows what it
+# asked for (an agency, a user by name) maps an error class to its own hint.
+Hints = Mapping[Type[IamError], str]
+
+
+def hint_for(error_class: type[IamError], hints: Hints | None = None) -> str:
+    """The caller's hint for ``error_class`` or its nearest base class, else the class's own."""
+    for cls in error_class.__mro__:
+        if hints and cls in hints:
+            return hints[cls]
+    return error_class.hint
+
+
+def failure(operation: str, why: str, error_class: type[IamError], *, hints: Hints | None = None,
+            **kwargs) -> IamError:
     """Build an error whose message follows "Failed to <what>: <why>. <what to do>"."""
     message = f"Failed to {operation}: {why.rstrip('.')}."
-    if error_class.hint:
-        message = f"{message} {error_class.hint}"
+    hint = hint_for(error_class, hints)
+    if hint:
+        message = f"{message} {hint}"
     return error_class(message, **kwargs)
+
+
+def user_name_not_found(name: str) -> IamError:
+    """No user of the account has this name. The user listing itself succeeded (HTTP 200), so the
+    error carries no HTTP status: ``status`` 200 in a failed task's result would read as a contradiction."""
+    return failure(f"find IAM user '{name}'", "no user has that name in this account", NotFound, hints={
+        NotFound: "Check the spelling (user names are case-sensitive) and that the user belongs to this account, "
+                  "or name the user by user_id.",
+    })
 
 
 def parse_error_body(body: bytes) -> tuple[str | None, str | None, str | None]:
@@ -193,8 +233,10 @@ def error_from_response(
     status: int,
     body: bytes,
     headers: Mapping[str, str] | None = None,
+    *,
+    hints: Hints | None = None,
 ) -> IamError:
-    """Turn an HTTP error answer into the matching typed error."""
+    """Turn an HTTP error answer into the matching typed error (``hints``: see ``failure``)."""
     message, code, request_id = parse_error_body(body)
     headers = headers or {}
     request_id = request_id or find_header(headers, "X-Request-Id")
@@ -203,7 +245,7 @@ def error_from_response(
     why = f"HTTP {status}" + (f" {code}" if code else "") + f": {detail}"
     if request_id:
         why += f" (request id {request_id})"
-    fields = {"status": status, "code": code, "request_id": request_id}
+    fields: dict = {"status": status, "code": code, "request_id": request_id, "hints": hints}
 
     if status == 400 and "akSkNumExceed" in raw:
         return failure(operation, f"the user already holds two access keys ({why})", KeyLimitExceeded, **fields)

@@ -201,9 +201,7 @@ def resolve_names(client: IamClient, selectors: Sequence[UserSelector]) -> list:
         elif selector.user_name in by_name:
             resolved.append(_selector_of(by_name[selector.user_name]))
         else:
-            operation = f"find IAM user '{selector.user_name}'"
-            resolved.append(UserFailure(selector, errors.failure(operation, "no user has that name in this account",
-                                                                 errors.NotFound, status=200)))
+            resolved.append(UserFailure(selector, errors.user_name_not_found(selector.user_name)))
     return resolved
 
 

@@ -9,6 +9,7 @@ node, so this uses ansible's own ``open_url`` rather than requests or the vendor
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
 import ssl
@@ -92,14 +93,35 @@ class HttpTransport:
             raise _classify(error) from None
 
 
+# OpenSSL's reasons when the far end answers the TLS handshake with something that is not TLS,
+# such as a plain-HTTP server's "HTTP/1.0 400 Bad Request" (the wording depends on the version).
+_NOT_TLS_REASONS = {"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG", "UNKNOWN_PROTOCOL"}
+# The connection was never made: no route to the endpoint.
+_UNREACHABLE_ERRNOS = {errno.ENETUNREACH, errno.EHOSTUNREACH}
+# The connection was made, the request may have been read, and the connection closed unanswered.
+_DROPPED = (http.client.RemoteDisconnected, http.client.IncompleteRead, ConnectionResetError,
+            ConnectionAbortedError, BrokenPipeError)
+
+
 def _classify(reason: object) -> ConnectionProblem:
+    """What kind of problem ``reason`` is, and whether the server may have acted on the request.
+
+    The kind chooses the message: "could not reach" only where no connection was made.
+    """
     text = str(reason) or type(reason).__name__
+    if isinstance(reason, ssl.SSLError) and (getattr(reason, "reason", None) in _NOT_TLS_REASONS
+                                             or "wrong version number" in text):
+        return ConnectionProblem("not_tls", text, may_have_arrived=False)
     if isinstance(reason, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in text:
         return ConnectionProblem("tls", text, may_have_arrived=False)
     if isinstance(reason, ConnectionRefusedError):
         return ConnectionProblem("refused", text, may_have_arrived=False)
     if isinstance(reason, socket.gaierror):
         return ConnectionProblem("dns", text, may_have_arrived=False)
+    if isinstance(reason, OSError) and reason.errno in _UNREACHABLE_ERRNOS:
+        return ConnectionProblem("unreachable", text, may_have_arrived=False)
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return ConnectionProblem("timeout", text or "timed out", may_have_arrived=True)
-    return ConnectionProblem("dropped", text, may_have_arrived=True)
+    if isinstance(reason, _DROPPED):
+        return ConnectionProblem("dropped", text, may_have_arrived=True)
+    return ConnectionProblem("failed", text, may_have_arrived=True)

@@ -283,7 +283,7 @@ seealso:
 EXAMPLES = r"""
 - name: Rotate the deployer's key every 90 days into group_vars (vault-encrypted)
   keywarden.iam.access_key:
-    cloud: tcloud
+    vendor: tcloud
     region: eu-de
     user_name: ci-deployer
     rotate: when_older
@@ -346,7 +346,7 @@ EXAMPLES = r"""
 - name: Set the connection options once for every keywarden.iam module
   module_defaults:
     group/keywarden.iam.iam:
-      cloud: huaweicloud
+      vendor: huaweicloud
       access_key: "{{ admin_ak }}"
       secret_key: "{{ admin_sk }}"
   block:
@@ -362,6 +362,7 @@ user_id:
   description: The ID of the user whose keys were managed.
   returned: always
   type: str
+  sample: 07609fb9358010e21f7bc003751c7c32
 access_keys:
   description:
     - The user's keys after the run, oldest first (in check mode, as they would be; a key that would be created
@@ -373,45 +374,69 @@ access_keys:
     access_key_id:
       description: The access key ID (AK).
       type: str
+      sample: HPUAEXAMPLEAK0000002
     user_id:
       description: The key's user.
       type: str
+      sample: 07609fb9358010e21f7bc003751c7c32
     status:
       description: V(active) or V(inactive).
       type: str
+      sample: active
     created:
       description: Creation time, UTC, ISO 8601.
       type: str
+      sample: "2026-03-02T08:00:04.512377Z"
     age_days:
       description: Whole days since creation.
       type: int
+      sample: 0
     description:
       description: The key's description.
       type: str
+      sample: ci-deployer, rotated by keywarden.iam
+  sample:
+    - access_key_id: HPUAEXAMPLEAK0000001
+      user_id: 07609fb9358010e21f7bc003751c7c32
+      status: inactive
+      created: "2025-11-28T06:25:19.014028Z"
+      age_days: 94
+      description: ci-deployer
+    - access_key_id: HPUAEXAMPLEAK0000002
+      user_id: 07609fb9358010e21f7bc003751c7c32
+      status: active
+      created: "2026-03-02T08:00:04.512377Z"
+      age_days: 0
+      description: ci-deployer, rotated by keywarden.iam
 access_key_id:
   description: The key the task keeps, the one in O(credentials_file) after the run (a new one if one was created).
   returned: success and not check mode
   type: str
+  sample: HPUAEXAMPLEAK0000002
 created:
   description: IDs of keys created (in check mode V((new))).
   returned: always
   type: list
   elements: str
+  sample: [HPUAEXAMPLEAK0000002]
 deleted:
   description: IDs of keys deleted.
   returned: always
   type: list
   elements: str
+  sample: [HPUAEXAMPLEAK0000000]
 deactivated:
   description: IDs of keys made inactive.
   returned: always
   type: list
   elements: str
+  sample: [HPUAEXAMPLEAK0000001]
 activated:
   description: IDs of keys made active.
   returned: always
   type: list
   elements: str
+  sample: []
 plan:
   description: The steps the task took (or, in check mode, would take), in order, in words.
   returned: always
@@ -431,18 +456,22 @@ credentials_file:
   description: The path of O(credentials_file), if set.
   returned: always
   type: str
+  sample: /srv/ansible/inventory/group_vars/deployers/iam_credentials.yml
 credentials_file_changed:
   description: Whether O(credentials_file) was (or, in check mode, would be) written.
   returned: success
   type: bool
+  sample: true
 backup_file:
   description: The copy of the previous credentials file, when O(backup=true) and the file was replaced.
   returned: when a backup was made
   type: str
+  sample: /srv/ansible/inventory/group_vars/deployers/iam_credentials.yml.20260302T080004.4127~
 secret_access_key:
   description: The new key's secret, vault-encrypted; only with O(return_secret=true) and when a key was created.
   returned: when requested and a key was created
   type: str
+  sample: "$ANSIBLE_VAULT;1.1;AES256\n6236386439663...(vault ciphertext)"
 results:
   description:
     - In batch mode, one result per user, in the order given, each with RV(user_id), C(user_name) and the fields a
@@ -450,6 +479,49 @@ results:
   returned: in batch mode
   type: list
   elements: dict
+  sample:
+    - user_name: alice
+      user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      changed: true
+      plan:
+        - "open the journal: record the rotation before anything changes"
+        - "create a new access key (HPUAEXAMPLEAK0000011 is 120 days old, older than max_age (90 days))"
+        - "store the secret of (new), vault-encrypted (the cloud shows a secret only once)"
+        - "verify that (new) works (before anything is retired)"
+        - "deactivate access key HPUAEXAMPLEAK0000011 (old_key is deactivate: it was replaced)"
+        - "close the journal: the rotation is complete"
+      access_keys:
+        - access_key_id: HPUAEXAMPLEAK0000011
+          user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+          status: inactive
+          created: "2025-11-02T10:14:09.000000Z"
+          age_days: 120
+          description: alice
+        - access_key_id: HPUAEXAMPLEAK0000012
+          user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+          status: active
+          created: "2026-03-02T08:00:04.512377Z"
+          age_days: 0
+          description: alice
+      access_key_id: HPUAEXAMPLEAK0000012
+      created: [HPUAEXAMPLEAK0000012]
+      deleted: []
+      deactivated: [HPUAEXAMPLEAK0000011]
+      activated: []
+      credentials_file: /srv/ansible/inventory/host_vars/alice/iam_credentials.yml
+      credentials_file_changed: true
+    - user_name: carol
+      user_id: null
+      changed: false
+      failed: true
+      msg: >-
+        Failed to find IAM user 'carol': no user has that name in this account. Check the spelling (user names are
+        case-sensitive) and that the user belongs to this account, or name the user by user_id.
+      error:
+        error_type: NotFound
+        status: null
+        code: null
+        request_id: null
 pending_retirement:
   description:
     - The key an earlier rotation left pending retirement (O(old_key=pending)), or that this rotation left, and what
@@ -505,17 +577,28 @@ error:
   type: dict
   contains:
     error_type:
-      description: The error class, such as V(Forbidden) or V(KeyLimitExceeded).
+      description: The error class, such as V(Forbidden), V(KeyLimitExceeded), V(NotFound) or V(EndpointNotTls).
+      returned: on an API failure
       type: str
+      sample: Forbidden
     status:
-      description: The HTTP status.
+      description:
+        - The HTTP status of the error answer.
+        - V(null) when no HTTP error came back, such as a name that no user has (the user list was read) or a
+          connection that failed.
+      returned: on an API failure
       type: int
+      sample: 403
     code:
-      description: The IAM error code, such as V(IAM.0002).
+      description: The IAM error code, such as V(IAM.0002), when the answer carried one.
+      returned: on an API failure
       type: str
+      sample: IAM.0002
     request_id:
-      description: The request ID, for the cloud's support.
+      description: The request ID, for the cloud's support, when the answer carried one.
+      returned: on an API failure
       type: str
+      sample: 1b9e6a0c8d2f4e7a9c3b5d1f0e2a4c6b
 """
 
 from ansible_collections.keywarden.iam.plugins.module_utils._access_key_options import (

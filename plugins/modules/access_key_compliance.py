@@ -29,6 +29,10 @@ description:
     directory, then a rename). They hold key metadata only, never a secret.
 author:
   - keywarden.iam contributors (@keywarden)
+requirements:
+  - On the host that runs the module (the managed node, usually C(localhost)), Python 3.8 or later with
+    ansible-core 2.18 and 2.19, 3.9 or later with ansible-core 2.20 and 2.21. Python 3.7 fails. Nothing beyond
+    ansible-core.
 options:
   user_id:
     description:
@@ -138,6 +142,10 @@ attributes:
     support: full
     description: Reads and evaluates as usual, and writes no report; C(changed) says whether a report would change.
 notes:
+  - A report file is rewritten, and the task reports C(changed), only when what the report says changes. The rules
+    count whole days, so time stamps finer than a day do not count (the time the report was made, the minute a key
+    was last used). A rerun on the same day that finds the same keys, statuses and findings leaves the files, and
+    their time stamps, as they were. A new day changes the keys' ages, and so the reports.
   - RV(remediation) never includes the key the task signs its requests with; it is listed in
     RV(remediation_skipped) instead.
   - Deactivating a key whose last use is already more than O(max_inactive_days) days ago would only turn one finding
@@ -150,7 +158,7 @@ seealso:
 EXAMPLES = r"""
 - name: Check every user's keys and write the three reports
   keywarden.iam.access_key_compliance:
-    cloud: tcloud
+    vendor: tcloud
     region: eu-de
     all_users: true
     root_users: [my-account-name]
@@ -261,6 +269,29 @@ findings:
     message:
       description: The finding in words.
       type: str
+  sample:
+    - rule_id: access-keys-rotated
+      title: Active access keys are rotated
+      severity: high
+      user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      user_name: alice
+      access_key_id: HPUAEXAMPLEAK0000003
+      key_status: active
+      observed: 130
+      threshold: 90
+      unit: days
+      message: access key HPUAEXAMPLEAK0000003 of alice is 130 days old, more than the 90 allowed
+    - rule_id: access-keys-last-use-check
+      title: Active access keys are in use
+      severity: medium
+      user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      user_name: alice
+      access_key_id: HPUAEXAMPLEAK0000003
+      key_status: active
+      observed: 125
+      threshold: 45
+      unit: days
+      message: access key HPUAEXAMPLEAK0000003 of alice has not been used for 125 days, more than the 45 allowed
 remediation:
   description: What enforcement would do, one entry per key with findings, so that the next run finds none.
   returned: success
@@ -289,11 +320,42 @@ remediation:
     old_key:
       description: For V(rotate), what becomes of the replaced key (V(deactivate) or V(delete)); else V(null).
       type: str
+  sample:
+    - user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      user_name: alice
+      access_key_id: HPUAEXAMPLEAK0000003
+      action: delete
+      rule_ids: [access-keys-rotated, access-keys-last-use-check]
+      reason: "unused for 125 days: deactivating it would leave a lingering inactive key"
+      old_key: null
 remediation_skipped:
   description: Keys with findings that enforcement must leave alone (the key this task signs with), and why.
   returned: success
   type: list
   elements: dict
+  contains:
+    user_id:
+      description: The key's user.
+      type: str
+    user_name:
+      description: The key's user's name, when known.
+      type: str
+    access_key_id:
+      description: The key.
+      type: str
+    rule_ids:
+      description: The rules the key breaks.
+      type: list
+      elements: str
+    reason:
+      description: Why enforcement leaves it alone.
+      type: str
+  sample:
+    - user_id: abec98cc05f54ff1bd2e5d6067f36620
+      user_name: audit-bot
+      access_key_id: HPUAEXAMPLEAK0000009
+      rule_ids: [access-keys-rotated]
+      reason: "this run signs its requests with this key; change it from another identity"
 reports:
   description: The report paths, V(null) for a format not asked for.
   returned: success
@@ -308,28 +370,102 @@ reports:
     html:
       description: The HTML report's path.
       type: str
+  sample:
+    json: /var/lib/keywarden/access-keys.json
+    csv: /var/lib/keywarden/access-keys.csv
+    html: null
 access_keys:
   description: Every key checked, as RV(keywarden.iam.access_key_info#module:access_keys) returns them.
   returned: success
   type: list
   elements: dict
+  sample:
+    - access_key_id: HPUAEXAMPLEAK0000003
+      user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      user_name: alice
+      status: active
+      created: "2025-10-23T07:41:02.000000Z"
+      last_used: "2025-10-28T16:03:51.000000Z"
+      age_days: 130
+      days_since_last_use: 125
+      never_used: false
+      description: old ci
 users:
   description: Every user checked, as RV(keywarden.iam.access_key_info#module:users) returns them.
   returned: success
   type: list
   elements: dict
+  sample:
+    - user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+      user_name: alice
+      root: false
+      access_keys:
+        - access_key_id: HPUAEXAMPLEAK0000003
+          user_id: 85d9a02248014d4fa4b8d8179ac88fdd
+          user_name: alice
+          status: active
+          created: "2025-10-23T07:41:02.000000Z"
+          last_used: "2025-10-28T16:03:51.000000Z"
+          age_days: 130
+          days_since_last_use: 125
+          never_used: false
+          description: old ci
 failures:
-  description: The users whose keys could not be read, and why; they were not evaluated.
+  description:
+    - The users whose keys could not be read, and why; they were not evaluated.
+    - Each as in RV(keywarden.iam.access_key_info#module:failures), with C(user_id), C(user_name), C(msg) and
+      C(error).
   returned: success
   type: list
   elements: dict
+  sample:
+    - user_id: null
+      user_name: backup-agnet
+      msg: >-
+        Failed to find IAM user 'backup-agnet': no user has that name in this account. Check the spelling (user
+        names are case-sensitive) and that the user belongs to this account, or name the user by user_id.
+      error:
+        error_type: NotFound
+        status: null
+        code: null
+        request_id: null
 now:
   description: The IAM service's time the ages were measured against, UTC, ISO 8601.
   returned: success
   type: str
+  sample: "2026-03-02T08:00:00.000000Z"
+error:
+  description: Details of the IAM API error that failed the task (when no user at all could be read).
+  returned: on an API failure
+  type: dict
+  contains:
+    error_type:
+      description: The error class, such as V(Forbidden), V(NotFound) or V(AuthenticationFailed).
+      returned: on an API failure
+      type: str
+      sample: Forbidden
+    status:
+      description:
+        - The HTTP status of the error answer.
+        - V(null) when no HTTP error came back, such as a name that no user has (the user list was read) or a
+          connection that failed.
+      returned: on an API failure
+      type: int
+      sample: 403
+    code:
+      description: The IAM error code, such as V(IAM.0002), when the answer carried one.
+      returned: on an API failure
+      type: str
+      sample: IAM.0002
+    request_id:
+      description: The request ID, for the cloud's support, when the answer carried one.
+      returned: on an API failure
+      type: str
+      sample: 1b9e6a0c8d2f4e7a9c3b5d1f0e2a4c6b
 """
 
 import os
+import re
 import tempfile
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _compliance as compliance
@@ -347,6 +483,22 @@ from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
 from ansible_collections.keywarden.iam.plugins.module_utils._module_support import client_for, fail_with, iam_module
 
 RENDERERS = (("json", reports.render_json), ("csv", reports.render_csv), ("html", reports.render_html))
+# What a rerun may change in a report without changing what it says. The rules count whole days,
+# so a run later the same day that finds the same keys, statuses and findings leaves the files as
+# they are and reports no change, instead of rewriting them for a new time stamp or for the
+# task's own use of its key a moment ago. A new day changes the ages, and so the reports.
+_NOT_CONTENT = {
+    "json": (
+        # Every "time"/"time_dt" member (when the report was made): json.dumps(indent=2) puts each
+        # on a line of its own, and a JSON string cannot hold a line break, so no value fakes one.
+        (re.compile(r'^([ \t]*"time(?:_dt)?": )[^\n]*?(,?)$', re.MULTILINE), r"\1\2"),
+        (re.compile(r"(\d{4}-\d\d-\d\d)T\d\d:\d\d:\d\d(?:\.\d+)?Z"), r"\1"),
+    ),
+    "csv": ((re.compile(r"(\d{4}-\d\d-\d\d)T\d\d:\d\d:\d\d(?:\.\d+)?Z"), r"\1"),),
+    # "Generated <minute> by the IAM service's clock"; descriptions are HTML-escaped, so none fakes
+    # it. The HTML report shows last use to the day already.
+    "html": ((re.compile(r'(<p class="meta">Generated )[^<]*?( by the IAM service)'), r"\1\2"),),
+}
 
 
 def argument_spec() -> dict:
@@ -369,11 +521,22 @@ def argument_spec() -> dict:
     }
 
 
-def write_report(module, path: str, text: str) -> bool:
-    """Write ``text`` to ``path`` atomically unless it already holds exactly that; True if it changed."""
+def says_the_same(fmt: str, old: str, new: str) -> bool:
+    """Whether two reports of format ``fmt`` differ at most in time stamps finer than a day."""
+    for pattern, replacement in _NOT_CONTENT.get(fmt, ()):
+        old, new = pattern.sub(replacement, old), pattern.sub(replacement, new)
+    return old == new
+
+
+def write_report(module, path: str, text: str, fmt: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless it already says the same; True if it changed.
+
+    "The same" ignores what _NOT_CONTENT lists: the file then keeps the time stamps of the run
+    that first found what it says.
+    """
     try:
         with open(path, encoding="utf-8") as handle:
-            if handle.read() == text:
+            if says_the_same(fmt, handle.read(), text):
                 return False
     except FileNotFoundError:
         pass
@@ -432,7 +595,7 @@ def main() -> None:
     for name, render in RENDERERS:
         path = params[f"report_{name}"]
         if path:
-            changed = write_report(module, path, render(report)) or changed
+            changed = write_report(module, path, render(report), name) or changed
     result.update(
         changed=changed,
         summary=summary,

@@ -22,6 +22,10 @@ description:
     the keys.
 author:
   - keywarden.iam contributors (@keywarden)
+requirements:
+  - On the host that runs the module (the managed node, usually C(localhost)), Python 3.8 or later with
+    ansible-core 2.18 and 2.19, 3.9 or later with ansible-core 2.20 and 2.21. Python 3.7 fails. Nothing beyond
+    ansible-core.
 options:
   user_id:
     description:
@@ -98,7 +102,7 @@ seealso:
 EXAMPLES = r"""
 - name: List my own access keys
   keywarden.iam.access_key_info:
-    cloud: tcloud
+    vendor: tcloud
     region: eu-de
   register: mine
 
@@ -143,12 +147,15 @@ access_keys:
     user_id:
       description: The ID of the key's user.
       type: str
+      sample: 07609fb9358010e21f7bc003751c7c32
     user_name:
       description: The name of the key's user, when the task knows it (given by name, or read by listing users).
       type: str
+      sample: ci-deployer
     status:
       description: V(active) or V(inactive).
       type: str
+      sample: active
     created:
       description: When the key was created, UTC, ISO 8601.
       type: str
@@ -161,16 +168,41 @@ access_keys:
     age_days:
       description: Whole days since the key was created, by the IAM service's clock.
       type: int
+      sample: 53
     days_since_last_use:
       description: Whole days since the key was last used (since its creation if never used). V(null) with
         O(last_used=false).
       type: int
+      sample: 1
     never_used:
       description: Whether the key was never used. V(null) with O(last_used=false).
       type: bool
+      sample: false
     description:
       description: The key's description.
       type: str
+      sample: deploy pipeline
+  sample:
+    - access_key_id: HPUAEXAMPLEAK0000001
+      user_id: 07609fb9358010e21f7bc003751c7c32
+      user_name: ci-deployer
+      status: active
+      created: "2026-01-08T06:25:19.014028Z"
+      last_used: "2026-03-01T10:00:00.000000Z"
+      age_days: 53
+      days_since_last_use: 1
+      never_used: false
+      description: deploy pipeline
+    - access_key_id: HPUAEXAMPLEAK0000002
+      user_id: 07609fb9358010e21f7bc003751c7c32
+      user_name: ci-deployer
+      status: inactive
+      created: "2025-10-02T09:12:44.000000Z"
+      last_used: "2025-10-02T09:12:44.000000Z"
+      age_days: 151
+      days_since_last_use: 151
+      never_used: true
+      description: ""
 users:
   description: Every user read, with their keys.
   returned: success
@@ -180,16 +212,34 @@ users:
     user_id:
       description: The user's ID.
       type: str
+      sample: 07609fb9358010e21f7bc003751c7c32
     user_name:
       description: The user's name, when known.
       type: str
+      sample: ci-deployer
     root:
       description: Whether the user is the account's root identity (see O(root_users)).
       type: bool
+      sample: false
     access_keys:
       description: The user's keys, oldest first, as in RV(access_keys).
       type: list
       elements: dict
+  sample:
+    - user_id: 07609fb9358010e21f7bc003751c7c32
+      user_name: ci-deployer
+      root: false
+      access_keys:
+        - access_key_id: HPUAEXAMPLEAK0000001
+          user_id: 07609fb9358010e21f7bc003751c7c32
+          user_name: ci-deployer
+          status: active
+          created: "2026-01-08T06:25:19.014028Z"
+          last_used: "2026-03-01T10:00:00.000000Z"
+          age_days: 53
+          days_since_last_use: 1
+          never_used: false
+          description: deploy pipeline
 failures:
   description: The users whose keys could not be read, and why. The other users are still listed.
   returned: success
@@ -197,21 +247,78 @@ failures:
   elements: dict
   contains:
     user_id:
-      description: The user's ID, as the task gave it.
+      description: The user's ID, as the task gave it or as the user list gave it for a name; V(null) for a name
+        that no user has.
       type: str
+      sample: 5c1f0f3b7e2a4d1c9b8a7d6e5f4a3b2c
     user_name:
-      description: The user's name, as the task gave it.
+      description: The user's name, when known.
       type: str
+      sample: backup-agent
     msg:
       description: What went wrong and what to do.
       type: str
     error:
-      description: The error's type, HTTP status, error code and request ID.
+      description: The error's type, HTTP status, error code and request ID, as in RV(error).
       type: dict
+  sample:
+    - user_id: 5c1f0f3b7e2a4d1c9b8a7d6e5f4a3b2c
+      user_name: backup-agent
+      msg: >-
+        Failed to list the access keys of user 5c1f0f3b7e2a4d1c9b8a7d6e5f4a3b2c: the caller is not allowed to do
+        this (HTTP 403 IAM.0002: You are not authorized (request id 1b9e6a0c8d2f4e7a9c3b5d1f0e2a4c6b)). Managing
+        another user's access keys needs the Security Administrator role or the actions
+        iam:credentials:listCredentials, getCredential, createCredential, updateCredential and deleteCredential.
+        If the account's console switch 'Access Key Management' (Security Settings > Critical Operations) is
+        enabled, only an administrator can manage access keys, even a user's own.
+      error:
+        error_type: Forbidden
+        status: 403
+        code: IAM.0002
+        request_id: 1b9e6a0c8d2f4e7a9c3b5d1f0e2a4c6b
+    - user_id: null
+      user_name: backup-agnet
+      msg: >-
+        Failed to find IAM user 'backup-agnet': no user has that name in this account. Check the spelling (user
+        names are case-sensitive) and that the user belongs to this account, or name the user by user_id.
+      error:
+        error_type: NotFound
+        status: null
+        code: null
+        request_id: null
 now:
   description: The IAM service's time the ages were measured against, UTC, ISO 8601.
   returned: success
   type: str
+  sample: "2026-03-02T08:00:00.000000Z"
+error:
+  description: Details of the IAM API error that failed the task (when no user at all could be read).
+  returned: on an API failure
+  type: dict
+  contains:
+    error_type:
+      description: The error class, such as V(Forbidden), V(NotFound) or V(AuthenticationFailed).
+      returned: on an API failure
+      type: str
+      sample: AuthenticationFailed
+    status:
+      description:
+        - The HTTP status of the error answer.
+        - V(null) when no HTTP error came back, such as a name that no user has (the user list was read) or a
+          connection that failed.
+      returned: on an API failure
+      type: int
+      sample: 401
+    code:
+      description: The IAM error code, such as V(IAM.0002), when the answer carried one.
+      returned: on an API failure
+      type: str
+      sample: APIGW.0301
+    request_id:
+      description: The request ID, for the cloud's support, when the answer carried one.
+      returned: on an API failure
+      type: str
+      sample: 3f2a9c1e6b7d4e8f9a0b1c2d3e4f5a6b
 """
 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError

@@ -140,7 +140,7 @@ seealso:
 EXAMPLES = r"""
 - name: Assume the ops agency for an hour, keeping the key in vaulted group_vars
   keywarden.iam.temporary_access_key:
-    cloud: tcloud
+    vendor: tcloud
     region: eu-de
     agency_name: ops-agency
     session_user: deploy-pipeline
@@ -191,6 +191,7 @@ renewed:
   description: Whether new credentials were (in check mode, would be) fetched.
   returned: success
   type: bool
+  sample: true
 reason:
   description: Why the credentials were renewed or kept, in words.
   returned: success
@@ -202,57 +203,76 @@ method:
   description: The method used, V(token) or V(agency).
   returned: success
   type: str
+  sample: agency
 access_key_id:
   description: The temporary access key ID (AK) the file holds after the run (in check mode, when new credentials
     would be fetched, V((new))). Not a secret.
   returned: success
   type: str
+  sample: HPUATMPEXAMPLE000001
 expires_at:
   description: When the credentials expire, UTC, ISO 8601 (in check mode, when new credentials would be fetched,
     an estimate).
   returned: success
   type: str
+  sample: "2026-03-02T09:00:00.000000Z"
 expires_in:
   description: Seconds until they expire, by the IAM service's clock.
   returned: success
   type: int
+  sample: 3599
 credentials_file:
   description: The path of O(credentials_file), if set.
   returned: success
   type: str
+  sample: /home/ci/inventory/group_vars/all/iam_temporary.yml
 credentials_file_changed:
   description: Whether O(credentials_file) was (or, in check mode, would be) written.
   returned: success
   type: bool
+  sample: true
 backup_file:
   description: The copy of the previous credentials file, when O(backup=true) and the file was replaced.
   returned: when a backup was made
   type: str
+  sample: /home/ci/inventory/group_vars/all/iam_temporary.yml.20260302T080003.4127~
 secret_access_key:
   description: The temporary secret key, vault-encrypted; only with O(return_secret=true).
   returned: when requested, except in check mode when new credentials would be fetched
   type: str
+  sample: "$ANSIBLE_VAULT;1.1;AES256\n6236386439663...(vault ciphertext)"
 security_token:
   description: The security token, vault-encrypted; only with O(return_secret=true).
   returned: when requested, except in check mode when new credentials would be fetched
   type: str
+  sample: "$ANSIBLE_VAULT;1.1;AES256\n3963326338623...(vault ciphertext)"
 error:
   description: Details of the IAM API error that failed the task.
   returned: on an API failure
   type: dict
   contains:
     error_type:
-      description: The error class, such as V(SecurityTokenExpired) or V(Forbidden).
+      description: The error class, such as V(SecurityTokenExpired), V(Forbidden) or V(NotFound).
+      returned: on an API failure
       type: str
+      sample: NotFound
     status:
-      description: The HTTP status.
+      description:
+        - The HTTP status of the error answer.
+        - V(null) when no HTTP error came back, such as a connection that failed or an answer that was lost.
+      returned: on an API failure
       type: int
+      sample: 404
     code:
-      description: The IAM error code, such as V(IAM.1108).
+      description: The IAM error code, such as V(IAM.1108), when the answer carried one.
+      returned: on an API failure
       type: str
+      sample: IAM.0004
     request_id:
-      description: The request ID, for the cloud's support.
+      description: The request ID, for the cloud's support, when the answer carried one.
+      returned: on an API failure
       type: str
+      sample: 7c2e5a9b1d3f4e6a8b0c2d4e6f8a0b1c
 """
 
 from ansible_collections.keywarden.iam.plugins.module_utils._module_support import refuse_standalone

@@ -43,7 +43,8 @@ def test_many_users_at_once_and_one_that_fails(workdir, iam):
     assert [user["user_name"] for user in result["users"]] == ["alice", "bob"]
     assert [user["user_id"] for user in result["users"]] == [iam.user("alice")["id"], iam.user("bob")["id"]]
     assert [key["description"] for key in result["access_keys"]] == ["alice laptop", "alice old ci", "bob workstation"]
-    assert [(f["user_name"], f["error"]["error_type"]) for f in result["failures"]] == [("nobody", "NotFound")]
+    assert [(f["user_name"], f["error"]["error_type"], f["error"]["status"]) for f in result["failures"]] == [
+        ("nobody", "NotFound", None)]
     assert any("could not be read" in warning and "'nobody'" in warning for warning in result["warnings"])
     assert "user_id" not in result  # several users: no single user_id
 

@@ -33,11 +33,15 @@ CASES = [
     Case("wrong password", "The username or password is wrong",
          {"auth_ak": None, "auth_sk": None, "auth_username": "admin", "auth_password": "wrong",
           "auth_domain_name": "keywarden-demo"}),
-    Case("unknown user", "no user has that name", {"user_name": "nobody"}),
+    Case("unknown user", "no user has that name in this account. Check the spelling (user names are case-sensitive)",
+         {"user_name": "nobody"}),
     Case("unknown access key id", "does not exist for this user",
          {"access_key_id": "NOSUCHKEY00000000000", "status": "inactive", "rotate": "never"}),
     Case("unreachable endpoint", "could not reach http://127.0.0.1",
          {"iam_url": "http://127.0.0.1:{closed_port}", "retries": 0}),
+    # Issue 14: this said "The endpoint's TLS certificate is not trusted: set ca_path".
+    Case("https to a plain-HTTP endpoint", "If it is a plain-HTTP server, name it with http://; otherwise fix the port",
+         {"iam_url": "{plain_as_https}", "retries": 0}),
     Case("clock skew", "synchronise this machine's clock", {"skew": 20 * 60}),
     Case("missing destination directory", "does not exist",
          {"credentials_file": "{tmp}/no/such/dir/bob.yml"}),
@@ -78,8 +82,8 @@ def test_bad_input_is_explained_and_changes_nothing(case, workdir, iam):
     skew = task.pop("skew", None)
     if skew:
         iam.set_skew(skew)
-    task = {key: (value.format(closed_port=closed_port(), tmp=workdir.path) if isinstance(value, str) else value)
-            for key, value in task.items()}
+    given = {"closed_port": closed_port(), "tmp": workdir.path, "plain_as_https": iam.url.replace("http:", "https:")}
+    task = {key: (value.format(**given) if isinstance(value, str) else value) for key, value in task.items()}
     vault_args = case.vault_args
     if vault_args == ["two"]:
         other = workdir.path / "second-password"

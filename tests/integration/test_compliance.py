@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import stat
+from datetime import datetime, timedelta
 
 from tests.integration.conftest import ADMIN, assert_no_secret_in
 
@@ -148,6 +149,34 @@ def test_reports_are_written_atomically_without_secrets(workdir, iam, tmp_path):
     bob = iam.keys_of("bob")[0]["access"]
     assert (by_key[bob]["findings"], by_key[bob]["never_used"], by_key[bob]["age_days"]) == ("", "true", "30")
     assert texts["html"].startswith("<!DOCTYPE html>") and "<script" not in texts["html"]
+
+
+def test_a_rerun_that_finds_the_same_changes_no_report(workdir, iam, tmp_path):
+    """Issue 14: access_key_compliance said changed on every run, rewriting its reports for a new time stamp
+    and for the admin key's use by the previous run. The same keys on the same day: no change, no write."""
+    paths = report_paths(tmp_path)
+    (tmp_path / "reports").mkdir()
+    # Noon on the server's clock, so that the minutes moved below never cross midnight.
+    now = datetime.fromisoformat(iam.clock()["now"].replace("Z", "+00:00"))
+    noon = (now + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    iam.advance_clock(seconds=(noon - now).total_seconds())
+
+    first = workdir.run("compliance.yml", all_users=True, **paths, **ADMIN)
+    assert first.rc == 0 and first.result("access_key_compliance")["changed"] is True
+    files = {fmt: tmp_path / "reports" / f"keys.{fmt}" for fmt in ("json", "csv", "html")}
+    written = {fmt: (path.read_bytes(), path.stat().st_mtime_ns) for fmt, path in files.items()}
+
+    iam.advance_clock(seconds=150)  # a new minute in the HTML, a new time in the JSON, the admin key used again
+    for check in (True, False):
+        again = workdir.run("compliance.yml", all_users=True, check=check, **paths, **ADMIN)
+        assert again.rc == 0 and again.result("access_key_compliance")["changed"] is False, check
+        assert {fmt: (path.read_bytes(), path.stat().st_mtime_ns) for fmt, path in files.items()} == written
+
+    iam.advance_clock(days=1)  # every key is a day older: that is news
+    later = workdir.run("compliance.yml", all_users=True, **paths, **ADMIN)
+    assert later.rc == 0 and later.result("access_key_compliance")["changed"] is True
+    assert all(path.read_bytes() != written[fmt][0] for fmt, path in files.items())
+    assert json.loads(files["json"].read_text())["time_dt"] == later.result("access_key_compliance")["now"]
 
 
 def test_a_report_directory_that_does_not_exist_fails_clearly(workdir, iam, tmp_path):

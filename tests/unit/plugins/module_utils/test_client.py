@@ -3,7 +3,10 @@ the message a user sees for it."""
 
 from __future__ import annotations
 
+import errno
+import http.client
 import socket
+import ssl
 
 import pytest
 
@@ -11,6 +14,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils import _errors as er
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
 from ansible_collections.keywarden.iam.plugins.module_utils._retry import ThrottleGate
+from ansible_collections.keywarden.iam.plugins.module_utils._transport import _classify
 from tests.fakeiam.harness import SEEDS, FakeIam
 
 ADMIN_AK = "CVKK734506UOYW5P4XW2"
@@ -101,8 +105,16 @@ def test_key_limit(iam):
 def test_not_found(iam):
     with pytest.raises(errors.NotFound, match="Check the user id"):
         make_client(iam.url).show_key("NOSUCHKEY00000000000")
-    with pytest.raises(errors.NotFound, match="no user has that name"):
+
+
+def test_an_unknown_user_name_is_not_an_http_error(iam):
+    """Issue 14: the user listing answered 200, and the error said "status": 200 and hinted at key ids."""
+    with pytest.raises(errors.NotFound) as caught:
         make_client(iam.url).find_user("nobody")
+    assert caught.value.message == (
+        "Failed to find IAM user 'nobody': no user has that name in this account. Check the spelling (user names "
+        "are case-sensitive) and that the user belongs to this account, or name the user by user_id.")
+    assert caught.value.details() == {"error_type": "NotFound", "status": None, "code": None, "request_id": None}
 
 
 def test_forbidden_names_both_causes(iam):
@@ -204,9 +216,57 @@ def test_dead_endpoint_is_network_error():
 
 def test_tls_untrusted_then_trusted_with_ca_path():
     with FakeIam(SEEDS / "demo.json", tls=True) as server:
-        with pytest.raises(errors.TlsError, match="ca_path"):
+        with pytest.raises(errors.TlsError) as caught:
             make_client(server.url, retries=0).list_keys()
+        assert caught.value.message.startswith(
+            f"Failed to find the account (domain) id: the TLS handshake with {server.url} failed ([SSL: "
+            "CERTIFICATE_VERIFY_FAILED]")
+        assert caught.value.message.endswith(
+            "The endpoint's TLS certificate is not trusted: set ca_path to the CA bundle that signed it. "
+            "validate_certs: false turns the check off and is not recommended.")
         assert make_client(server.url, ca_path=server.ca_file).caller_user_id()
+
+
+def test_https_to_a_plain_http_server_says_it_speaks_no_tls(iam):
+    """Issue 14: this said "The endpoint's TLS certificate is not trusted: set ca_path"."""
+    url = iam.url.replace("http://", "https://")
+    iam.reset_counters()
+    with pytest.raises(errors.EndpointNotTls) as caught:
+        make_client(url, retries=0).list_keys()
+    message = caught.value.message
+    assert message.startswith(f"Failed to find the account (domain) id: {url} does not speak TLS (")
+    assert message.endswith(
+        "The server at that address does not speak TLS: it answered the TLS handshake in plain text, as an "
+        "http:// server does. If it is a plain-HTTP server, name it with http://; otherwise fix the port.")
+    assert not isinstance(caught.value, errors.TlsError) and "ca_path" not in message
+    assert iam.counters()["total"] == 0  # no request was ever sent
+
+
+def test_a_lost_answer_says_the_endpoint_was_reached(iam):
+    iam.inject_fault("show_credential", "drop_after_commit")
+    with pytest.raises(errors.AnswerLost) as caught:
+        make_client(iam.url, retries=0).show_key(BOB_AK)
+    message = caught.value.message
+    assert message.startswith(f"Failed to show access key {BOB_AK}: the connection to {iam.url} closed before "
+                              "an answer came (Remote end closed connection without response).")
+    assert "could not reach" not in message and "Run the task again" in message
+
+
+@pytest.mark.parametrize("reason, kind, may_have_arrived", [
+    (ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"), "not_tls", False),
+    (ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "tls", False),
+    (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), "refused", False),
+    (socket.gaierror(-2, "Name or service not known"), "dns", False),
+    (OSError(errno.ENETUNREACH, "Network is unreachable"), "unreachable", False),
+    (OSError(errno.EHOSTUNREACH, "No route to host"), "unreachable", False),
+    (socket.timeout("timed out"), "timeout", True),
+    (http.client.RemoteDisconnected("Remote end closed connection without response"), "dropped", True),
+    (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "dropped", True),
+    (OSError(errno.EIO, "I/O error"), "failed", True),  # unknown: assume the server may have acted
+])
+def test_connection_problems_are_classified(reason, kind, may_have_arrived):
+    problem = _classify(reason)
+    assert (problem.kind, problem.may_have_arrived) == (kind, may_have_arrived)
 
 
 def test_bad_request_and_conflict(iam):

@@ -71,3 +71,43 @@ def test_an_expired_temporary_key_gets_the_documented_error(iam):
     assert raised.value.code == "IAM.1108" and raised.value.status == 400
     assert "security token has expired" in raised.value.message
     assert "keywarden.iam.temporary_access_key" in raised.value.message
+
+
+def test_an_unknown_agency_is_hinted_at_as_an_agency(iam):
+    """Issue 14: the hint said "Check the user id, user name or access key id"."""
+    with pytest.raises(errors.NotFound) as caught:
+        client(iam, **ADMIN_KEY).create_temporary_key(duration_seconds=900, agency_name="no-such-agency",
+                                                      agency_domain=DOMAIN)
+    message = caught.value.message
+    assert message.startswith("Failed to obtain a temporary access key for agency 'no-such-agency': not found "
+                              "(HTTP 404: Could not find agency: no-such-agency of account")
+    assert message.endswith("Check agency_name and the agency's account: agency_domain_id or agency_domain_name "
+                            "(without them, the caller's own account).")
+    assert "user id" not in message
+
+
+def test_an_agency_that_does_not_trust_the_caller_says_so(iam):
+    bob = {"access_key": "AGR8TBVH47YCZV10V76F", "secret_key": "8JaAiBSnmW7wim38GmtdnjabKQk3oARRRUOqPs7Y"}
+    with pytest.raises(errors.Forbidden) as caught:
+        client(iam, **bob).create_temporary_key(duration_seconds=900, agency_name="ops-agency", agency_domain=DOMAIN)
+    assert caught.value.message.endswith(
+        "The agency must trust the caller: in the agency's account, its trust relationship (delegated account or "
+        "user) must name the calling user or its account, and the caller needs the right to assume it.")
+    assert "Security Administrator" not in caught.value.message
+
+
+@pytest.mark.parametrize("method", ["token", "agency"])
+def test_a_lost_securitytokens_answer_does_not_claim_the_endpoint_was_unreachable(iam, method):
+    """Issue 14: the message ended in "could not reach <endpoint>" although the request had arrived."""
+    iam.inject_fault("create_security_token", "drop_after_commit")
+    agency = {"agency_name": "ops-agency", "agency_domain": DOMAIN} if method == "agency" else {}
+    with pytest.raises(errors.AnswerLost) as caught:
+        client(iam, **ADMIN_PASSWORD).create_temporary_key(duration_seconds=900, **agency)
+    message = caught.value.message
+    what = "obtain a temporary access key" + (" for agency 'ops-agency'" if agency else "")
+    assert message == (
+        f"Failed to {what}: the connection to {iam.url} closed before an answer came (Remote end closed connection "
+        "without response). The request reached the endpoint, but its answer was lost on the way back (a proxy, a "
+        "load balancer or the network). A temporary key it may have issued is unused and expires by itself: run "
+        "the task again.")
+    assert iam.counters()["by_operation"]["create_security_token"] == 1  # it did arrive
