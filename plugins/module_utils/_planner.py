@@ -67,6 +67,9 @@ DEFAULT_IDLE_DAYS = 7
 IN_FLIGHT = timedelta(minutes=10)
 # The IAM clock is read from Date headers (whole seconds) and key times carry microseconds.
 CLOCK_MARGIN = timedelta(seconds=5)
+# A use after unused_since is a use, give or take the whole second a Date header truncates. (A wider
+# margin would let a key in constant use look unused over a short quiet period.)
+LAST_USE_MARGIN = timedelta(seconds=1)
 
 # Step kinds. Those marked API call the IAM service; the others touch only the controller.
 DELETE = "delete"          # API: delete a key
@@ -552,10 +555,10 @@ def _plan_new_key(situation: Situation, world: World, request: KeyRequest, focus
     if world.journal_phase == PHASE_PENDING:
         # The key still pending retirement is left to the make-room rules like any other key.
         steps.append(Step(END, "close the journal of the earlier rotation: a new rotation supersedes its pending "
-                               "retirement"))
-    steps += [Step(BEGIN, "open the journal: record the rotation before anything changes",
-                  keys_seen=tuple(key.access_key_id for key in world.keys),
-                  access_key_id=replaced.access_key_id if replaced else None, retire=request.retire)]
+                          "retirement"))
+    steps.append(Step(BEGIN, "open the journal: record the rotation before anything changes",
+                      keys_seen=tuple(key.access_key_id for key in world.keys),
+                      access_key_id=replaced.access_key_id if replaced else None, retire=request.retire))
     if len(world.keys) >= KEY_LIMIT:
         victim = _room_victim(situation, world, request, replaced)
         if isinstance(victim, FactsNeeded):
@@ -820,7 +823,7 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
             return FactsNeeded(last_use_of=(key.access_key_id,))
         unused_since = request.unused_since or since
         ready_at = unused_since + request.quiet_period
-        if key.last_used > unused_since + CLOCK_MARGIN:
+        if key.last_used > unused_since + LAST_USE_MARGIN:
             return (), Pending(key.access_key_id, key.status, "in_use",
                                f"still in use: last used {_moment(key.last_used)}, after {_moment(unused_since)}",
                                since, key.last_used)
@@ -856,7 +859,7 @@ def _delete_after_grace(journal: JournalFacts, key: AccessKey, now: datetime, si
     deactivated = journal.deactivated_at
     if deactivated is None:  # deactivated by hand, or a run was killed before it noted it: count from now
         noted: tuple = (Step(PEND, "inactive: deleted after the grace period", access_key_id=key.access_key_id,
-                      status=INACTIVE),)
+                             status=INACTIVE),)
         return noted, Pending(key.access_key_id, key.status, "inactive", "inactive, awaiting the grace period",
                               since, key.last_used, now + grace)
     delete_at = deactivated + grace

@@ -423,7 +423,6 @@ def test_assume_role_follows_the_agency_trust_list(iam: FakeIam, client: Any) ->
     assert bobs.status == 200 and len(bobs.body["credentials"]) == 1
 
 
-
 def test_the_request_log_says_who_signed_what_and_when(iam: FakeIam, client: Any) -> None:
     from tests.fakeiam.requestlog import signer_of
 

@@ -372,6 +372,18 @@ def test_when_unused_waits_for_the_quiet_period_then_retires():
     assert retired.pending.state == "retiring"
 
 
+def test_a_key_in_constant_use_is_in_use_even_over_a_short_quiet_period():
+    # Found by the zero-downtime test: with a 5 s margin, a key used 3.7 s after unused_since
+    # counted as unused over a 3 s quiet period, and was deactivated under a running service.
+    since = NOW - timedelta(seconds=5)
+    request = KeyRequest(has_secret_destination=True, retire_pending="when_unused", unused_since=since,
+                         quiet_period=timedelta(seconds=3))
+    facts = situation([key("OLD", 100, used_days_ago=1.3 / 86400), key("NEW", 0.1)], file_key="NEW",
+                      journal=pending_journal())
+    plan = plan_keys(facts, request)
+    assert plan.steps == () and plan.pending.state == "in_use"
+
+
 def test_a_pending_key_used_after_delivery_stays_and_says_since_when():
     # A consumer that never reloaded keeps signing with the old key: it is never cut off.
     request = KeyRequest(has_secret_destination=True, retire_pending="when_unused",
