@@ -145,8 +145,8 @@ notes:
     (see O(cloud)); the environment variables listed with each option, the first that is set and not empty. The
     names are those of the vendor SDK (C(HUAWEICLOUD_SDK_*)), the Terraform huaweicloud provider (C(HW_*)) and the
     Terraform opentelekomcloud provider, openstacksdk and otcextensions (C(OS_*)), in that order."
-  - All modules of this collection belong to the action group C(group/keywarden.iam.iam), so the connection and
-    auth options can be set once with C(module_defaults).
+  - All modules of this collection but M(keywarden.iam.credentials_check) belong to the action group
+    C(group/keywarden.iam.iam), so the connection and auth options can be set once with C(module_defaults).
   - Environment variables are read on the host that runs the module; for the modules that run on the
     controller (M(keywarden.iam.access_key)), that is the controller.
 """

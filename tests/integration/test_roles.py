@@ -40,7 +40,7 @@ def test_fleet_credentials_role_delivers_every_format_once(workdir, iam):
         lines.append(f"{host} ansible_connection=local host_dir={workdir.path / host}")
     inventory.write_text("\n".join(lines) + "\n")
 
-    run = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source))
+    run = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source), **ADMIN)
     assert run.rc == 0, run.output
     for host in ("web1", "web2"):
         env = (workdir.path / host / "iam.env").read_text()
@@ -52,7 +52,7 @@ def test_fleet_credentials_role_delivers_every_format_once(workdir, iam):
         assert f"ak={held['iam_access_key']}" in obsutil and "endpoint=https://obs.example.com" in obsutil
         assert stat.S_IMODE((workdir.path / host / "iam.env").stat().st_mode) == 0o600
         assert stat.S_IMODE((workdir.path / host / "credentials").stat().st_mode) == 0o640
-    again = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source))
+    again = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source), **ADMIN)
     assert again.rc == 0 and recap_changed(again.output) == 0, again.output
 
 
@@ -62,6 +62,6 @@ def test_fleet_credentials_role_refuses_a_world_readable_mode(workdir, iam):
     inventory = workdir.path / "fleet.ini"
     (workdir.path / "web1").mkdir()
     inventory.write_text(f"[fleet]\nweb1 ansible_connection=local host_dir={workdir.path / 'web1'}\n")
-    run = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source), env_mode="0644")
+    run = workdir.run("fleet_credentials_role.yml", inventory=inventory, source=str(source), env_mode="0644", **ADMIN)
     assert run.rc != 0 and "would let every user of the host read the secret" in run.output
     assert not (workdir.path / "web1" / "iam.env").exists()
