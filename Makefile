@@ -150,6 +150,13 @@ $(LINT_INSTALLED): requirements-lint.txt
 docs: install $(DOCS_INSTALLED)
 	tools/docs-build.sh $(DOCS_VENV)
 
+# The fleet rotation guide's timeline, drawn from a real zero-downtime run's data.
+.PHONY: docs-fleet-timeline
+docs-fleet-timeline: install
+	KEYWARDEN_FLEET_RECORD=$(CURDIR)/$(BUILD)/fleet-record.json $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/integration/test_fleet_zero_downtime.py -k zero_failed_requests
+	$(BIN)/python tools/fleet_timeline.py $(BUILD)/fleet-record.json docs/docsite/rst/fleet-rotation-timeline.svg
+
 # Pictures of the built site (front page, access_key module page) into docs/images/.
 docs-screenshots: docs chromium
 	tools/docs-screenshots.sh $(BUILD)/docs/html $(CHROMIUM)

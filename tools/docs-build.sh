@@ -81,6 +81,10 @@ antsibull-docs --config-file "$project/antsibull-docs.cfg" collection \
 # collection's name is lower case everywhere else, so use it as written.
 sed -i 's/^Keywarden\.Iam$/keywarden.iam/' "$project/rst/index.rst"
 
+# Pictures the guides show (docs/docsite/rst/*.svg, *.png) sit beside them; antsibull-docs copies
+# only the RST files.
+find "$root/docs/docsite/rst" -maxdepth 1 \( -name '*.svg' -o -name '*.png' \) -exec cp {} "$project/rst/docsite/" \;
+
 echo "== build the HTML site"
 sphinx-build -q -b html -W --keep-going -c "$project" -d "$out/doctrees" "$project/rst" "$out/html"
 pages=$(find "$out/html" -maxdepth 1 -name '*.html' | wc -l)
