@@ -12,6 +12,9 @@ user, next to the floor of Ansible itself (a loop of ansible.builtin.command: tr
 wall time, API requests per user per operation (the server's counters) and peak memory (the
 largest resident set of any process of the run), prints a table and writes docs/benchmarks.md.
 
+And a zero-downtime fleet rotation (role fleet_rotation) across ``--fleet-hosts`` local hosts
+(default 100): wall time, API requests, time per host.
+
 These are measurements, not tests: nothing here asserts a time.
 """
 
@@ -106,12 +109,15 @@ def write_vaulted_files(iam: FakeIam, files_dir: Path, users: int) -> None:
     del users
 
 
-def run_playbook(work: Path, playbook: str, variables: dict) -> tuple[float, float, str]:
+def run_playbook(work: Path, playbook: str, variables: dict, *, inventory: Path | None = None,
+                 forks: int = 5) -> tuple[float, float, str]:
     """Wall seconds, peak MB and output of one ansible-playbook run."""
     vars_file = work / "vars.json"
     vars_file.write_text(json.dumps(variables))
     command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-e", f"@{vars_file}",
-               "--vault-password-file", str(work / "vault-password")]
+               "--vault-password-file", str(work / "vault-password"), "--forks", str(forks)]
+    if inventory is not None:
+        command += ["-i", str(inventory)]
     # A child Python reports the peak resident set of the run's processes (ru_maxrss of its
     # waited-for descendants, in KiB on Linux), so the bench's own memory does not count.
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -168,6 +174,69 @@ def bench_size(users: int, latency_ms: int, workers: int) -> list:
     return results
 
 
+@dataclass
+class FleetMeasurement:
+    hosts: int
+    seconds: float
+    requests: int
+    writes: int
+    peak_mb: float
+    forks: int
+
+
+def bench_fleet(hosts: int, latency_ms: int, forks: int) -> FleetMeasurement:
+    """One zero-downtime rotation of a key that ``hosts`` local hosts consume."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    sys.path.insert(0, str(COLLECTIONS))
+    from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials, render
+
+    with tempfile.TemporaryDirectory(prefix="keywarden-bench-fleet-") as tmp:
+        work = Path(tmp)
+        (work / "vault-password").write_text(VAULT_PASSWORD + "\n")
+        seed_file = work / "seed.json"
+        seed_file.write_text(json.dumps({"accounts": [{
+            "domain_id": "0b5e9c3a7d2f4e18a6c4b2d0e8f1a3c5", "domain_name": "bench",
+            "users": [{"name": "admin", "admin": True, "keys": [{"access": ADMIN_AK, "secret": ADMIN_SK}]},
+                      {"name": "app", "keys": [{"age_days": 120, "description": "the fleet's key"}]}]}]}))
+        with FakeIam(seed_file) as iam:
+            account = iam.state()["accounts"][0]
+            app = next(user for user in account["users"] if user["name"] == "app")
+            key = app["keys"][0]
+            creds = Credentials(key["access"], key["secret"], user_id=app["id"], user_name="app",
+                                domain_id=account["domain_id"])
+            source = work / "app.yml"
+            secret = VaultSecret(VAULT_PASSWORD.encode())
+            source.write_bytes(VaultLib([("default", secret)]).encrypt(render("yaml", creds), secret))
+            source.chmod(0o600)
+            fleet = {}
+            for index in range(hosts):
+                directory = work / "fleet" / f"host{index:03d}"
+                directory.mkdir(parents=True)
+                (directory / "app.env").write_text(render("env", creds))
+                (directory / "app.env").chmod(0o600)
+                fleet[f"host{index:03d}"] = {"ansible_connection": "local", "host_dir": str(directory),
+                                             "ansible_python_interpreter": sys.executable}
+            inventory = work / "inventory.json"
+            inventory.write_text(json.dumps({"fleet": {"hosts": fleet, "vars": {
+                "fleet_rotation_files": [{"format": "env", "path": "{{ host_dir }}/app.env"}],
+                "fleet_rotation_check_endpoint": {"iam_endpoint": iam.url}}}}))
+            variables = {"iam_url": iam.url, "auth_ak": ADMIN_AK, "auth_sk": ADMIN_SK,
+                         "fleet_rotation_user_name": "app", "fleet_rotation_credentials_file": str(source),
+                         "fleet_rotation_hosts": list(fleet), "fleet_rotation_quiet_period": 1,
+                         "fleet_rotation_poll_delay": 1, "fleet_rotation_wait": 60}
+            iam.set_latency(latency_ms)
+            iam.reset_counters()
+            seconds, peak_mb, _output = run_playbook(work, "fleet.yml", variables, inventory=inventory, forks=forks)
+            counters = iam.counters()
+            states = {entry["status"] for entry in iam.keys_of("app")}
+            if states != {"active", "inactive"}:
+                raise SystemExit(f"the fleet rotation did not retire the old key: {states}")
+    result = FleetMeasurement(hosts, seconds, counters["total"], counters["writes"], peak_mb, forks)
+    print(f"  fleet rotation  {hosts} hosts  forks={forks}  {seconds:7.2f} s  {seconds / hosts:.3f} s/host  "
+          f"{counters['total']} requests ({counters['writes']} writes)  {peak_mb:.0f} MB", flush=True)
+    return result
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -180,7 +249,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
 
 
-def report(results: list, latency_ms: int, workers: int) -> str:
+def report(results: list, latency_ms: int, workers: int, fleet: FleetMeasurement | None = None) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -197,6 +266,21 @@ def report(results: list, latency_ms: int, workers: int) -> str:
     for r in results:
         lines.append(f"| {r.scenario} | {r.mode} | {r.users} | {r.seconds:.2f} | {r.seconds / r.users:.3f} | "
                      f"{r.per_user:.2f} | {r.peak_mb:.0f} |")
+    if fleet is not None:
+        lines += [
+            "",
+            "## A zero-downtime fleet rotation",
+            "",
+            f"Role `fleet_rotation` (`tests/bench/playbooks/fleet.yml`): rotate on the controller, deliver and verify "
+            f"a quarter of the fleet at a time ({fleet.forks} forks, local connections), retire the old key after a "
+            "1 s quiet period, report. Same latency. No services run on the hosts here; "
+            "`tests/integration/test_fleet_zero_downtime.py` proves zero failed requests with five.",
+            "",
+            "| hosts | wall time (s) | per host (s) | API requests | of which writes | requests per host | peak memory (MB) |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {fleet.hosts} | {fleet.seconds:.1f} | {fleet.seconds / fleet.hosts:.3f} | {fleet.requests} | "
+            f"{fleet.writes} | {fleet.requests / fleet.hosts:.2f} | {fleet.peak_mb:.0f} |",
+        ]
     lines += ["", "Regenerate with `make bench` (about ten minutes on this machine).", ""]
     return "\n".join(lines)
 
@@ -207,14 +291,17 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--fleet-hosts", type=int, default=100)
+    parser.add_argument("--fleet-forks", type=int, default=10)
     args = parser.parse_args()
     results = []
     started = time.perf_counter()
     install_collection()
-    for users in (int(size) for size in args.sizes.split(",")):
+    for users in (int(size) for size in args.sizes.split(",") if size):
         print(f"N = {users}", flush=True)
         results += bench_size(users, args.latency_ms, args.workers)
-    text = report(results, args.latency_ms, args.workers)
+    fleet = bench_fleet(args.fleet_hosts, args.latency_ms, args.fleet_forks) if args.fleet_hosts else None
+    text = report(results, args.latency_ms, args.workers, fleet)
     args.output.write_text(text)
     print("\n" + text)
     print(f"(bench took {time.perf_counter() - started:.0f} s; written to {args.output})")
