@@ -27,6 +27,12 @@ description:
     and file) settles an unfinished rotation first. A new key whose secret reached the file is adopted and verified,
     and the old key retired. A new key whose secret never reached the file is deleted. A half-done retirement is
     finished. Until then the file's previous version is kept beside it as C(.<file>.previous).
+  - A run that changes nothing does not decrypt the file. Beside it, C(.<file>.fingerprint) (mode 0600, no secret)
+    records the SHA-256 of the file's exact bytes, its format, and the access key, user and account it holds. While
+    the bytes hash the same, the file holds what was recorded. A file changed in any way (edited, rekeyed, restored)
+    is decrypted as before. A rotation decrypts a file only when it must keep other content in it, or when it did
+    not write the file itself. So a run that changes nothing does not notice a vault password that no longer opens
+    the file; C(ansible-vault view) does.
   - While the process lives, failures are undone at once. If storing the secret fails, the new key is deleted again.
     If the new key does not work, the file is put back and the new key deleted. If a create's answer is lost, the
     key that create made is found by listing (only a key this rotation provably made), deleted, and the create

@@ -153,7 +153,8 @@ def _destination(task: AccessKeyTask, context: RunContext, path: str | None) -> 
     files = task.files
     return SecretDestination.prepare(
         context, credentials_file=path, credentials_format=files.credentials_format, vars_prefix=files.vars_prefix,
-        mode=files.mode, backup=files.backup, vault_id=files.vault_id, return_secret=files.return_secret)
+        mode=files.mode, backup=files.backup, vault_id=files.vault_id, return_secret=files.return_secret,
+        remember=True)
 
 
 def _manage_user(task: AccessKeyTask, client: IamClient, context: RunContext, user_id: str, user_name: str | None,
@@ -185,6 +186,7 @@ def _predicted(plan: Plan, situation: Situation, destination: SecretDestination 
 def _carried_out(plan: Plan, situation: Situation, backend: KeyBackend, destination: SecretDestination | None,
                  state: UserState, context: RunContext) -> dict:
     before = World.of(situation)
+    backend.prepare(plan.steps)  # may stop the run: before anything has changed
     try:
         outcome = execute_plan(plan, before, backend)
         failure = None

@@ -201,7 +201,7 @@ def leftover_temporaries(path: str) -> list:
     holds the file's lock, so no write of ours can be under way.
     """
     directory, name = os.path.split(os.fspath(path))
-    pattern = re.compile(r"\.(?:\." + re.escape(name) + r"\.(?:journal|previous)|" + re.escape(name)
+    pattern = re.compile(r"\.(?:\." + re.escape(name) + r"\.(?:journal|previous|fingerprint)|" + re.escape(name)
                          + r")\.[0-9a-f]{16}\.tmp\Z")
     try:
         entries = os.listdir(directory or ".")

@@ -79,6 +79,7 @@ class WriteResult:
 
     changed: bool
     backup_file: str | None = None
+    content: bytes | None = field(default=None, repr=False, compare=False)  # the vault-encrypted bytes written
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,14 @@ class VaultedCredentialFile:
 
     def read(self) -> Document:
         """What the file holds; an empty document if it does not exist or is empty."""
-        vaulttext = self._read_vaulttext()
+        return self.decode(self.read_bytes())
+
+    def read_bytes(self) -> bytes | None:
+        """The file's vault-encrypted bytes (None: no file, or an empty one), checked to be vault-encrypted."""
+        return self._read_vaulttext()
+
+    def decode(self, vaulttext: bytes | None) -> Document:
+        """What ``vaulttext`` (as ``read_bytes`` gave it) holds: decrypted, parsed and checked."""
         if vaulttext is None:
             return Document.empty()
         text = self._decrypt(vaulttext)
@@ -147,6 +155,23 @@ class VaultedCredentialFile:
         if self.fmt == "yaml":
             _yaml_mapping(text, self.display)  # refuse what a real YAML loader would read otherwise
         return Document(text, creds)
+
+    def is_whole(self, document: Document) -> bool:
+        """Whether the file holds nothing but the key: rendering its credentials anew gives its very text.
+
+        Then writing another key into it gives what rendering that key anew gives, so a write
+        needs no decryption of the old text.
+        """
+        if document.creds is None:
+            return not document.text.strip()
+        try:
+            return document.text == render(self.fmt, document.creds, vars_prefix=self.vars_prefix)
+        except CredentialFormatError:
+            return False
+
+    def written_as(self, creds: Credentials) -> Credentials | None:
+        """What reading the file back gives after ``creds`` are written into a file that holds nothing else."""
+        return self._render(creds, Document.empty())[1]
 
     def holds(self, current: Document, creds: Credentials) -> bool:
         """Whether the file (``current``, as ``read`` gave it) already holds what ``write(creds)`` would put there."""
@@ -165,7 +190,7 @@ class VaultedCredentialFile:
             backup_file = write_atomic(self.path, vaulttext, mode=self.mode, backup=self.backup)
         except AtomicWriteError as exc:
             raise CredentialFileError(str(exc)) from exc
-        return WriteResult(changed=True, backup_file=backup_file), Document(plaintext, expected)
+        return WriteResult(changed=True, backup_file=backup_file, content=vaulttext), Document(plaintext, expected)
 
     def vaulted_text(self, plaintext: str) -> object:
         """``plaintext`` encrypted with the encrypt secret, as a value for a task result.

@@ -20,15 +20,21 @@ import os
 import time
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _errors as errors
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, NewAccessKey
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
+    ADOPT,
+    NEW_KEY_PLACEHOLDER,
     PHASE_STORED,
     PHASE_VERIFIED,
+    REWRITE,
+    SIGN_WITH,
+    STORE,
+    VERIFY,
     Claim,
     FactsNeeded,
     FileFacts,
@@ -41,6 +47,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     plan_keys,
 )
 from ansible_collections.keywarden.iam.plugins.module_utils._signer import SigningKey
+from ansible_collections.keywarden.iam.plugins.plugin_utils._file_fingerprint import CredentialFacts
 from ansible_collections.keywarden.iam.plugins.plugin_utils._journal import Journal, journal_path_for, new_run_id
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import SecretDestination
 from ansible_collections.keywarden.iam.plugins.plugin_utils._user_state import UserState
@@ -99,9 +106,8 @@ class KeyBackend:
         destination = self.destination
         if destination is None or destination.store is None:
             return None
-        stored = destination.stored
-        outdated = stored is not None and not destination.is_current(self.credentials_for(stored.access_key_id,
-                                                                                          stored.secret_access_key))
+        stored = destination.stored_facts
+        outdated = stored is not None and not destination.is_current(self.facts_for(stored.access_key_id))
         self._leftovers = destination.leftovers(journal_open=journal_open)
         return FileFacts(path=destination.path or "", access_key_id=stored.access_key_id if stored else None,
                          user_id=stored.user_id if stored else None, domain_id=stored.domain_id if stored else None,
@@ -130,11 +136,31 @@ class KeyBackend:
 
     def credentials_for(self, access_key_id: str, secret_access_key: str) -> Credentials:
         """What the file records for a key of this user: whose it is, in which account."""
-        stored = self.destination.stored if self.destination else None
+        return self.facts_for(access_key_id).with_secret(secret_access_key)
+
+    def facts_for(self, access_key_id: str) -> CredentialFacts:
+        """``credentials_for`` without the secret."""
+        stored = self.destination.stored_facts if self.destination else None
         # A task that names the user by id does not know the name; keep the one the file has.
         name = self.user_name or (stored.user_name if stored and stored.user_id in (None, self.user_id) else None)
-        return Credentials(access_key_id, secret_access_key, user_id=self.user_id, user_name=name,
-                           domain_id=self.client.domain_id())
+        return CredentialFacts(access_key_id, user_id=self.user_id, user_name=name, domain_id=self.client.domain_id())
+
+    def prepare(self, steps: Sequence[Step]) -> None:
+        """Before the first step: decrypt the file if a step needs its secret or its text.
+
+        A run that changes nothing, or writes a new key into a file that holds nothing else, never
+        decrypts it; any other is stopped here, before anything has changed, when the play's vault
+        secrets cannot open the file.
+        """
+        destination = self.destination
+        if destination is None or destination.store is None:
+            return
+        needs_secret = any(step.kind in (REWRITE, ADOPT) or (step.kind in (VERIFY, SIGN_WITH)
+                                                            and step.access_key_id != NEW_KEY_PLACEHOLDER)
+                           for step in steps)
+        needs_text = any(step.kind == STORE for step in steps) and not destination.renders_anew
+        if needs_secret or needs_text:
+            destination.load()
 
     # ---- the steps (_executor.KeyOperations) --------------------------------------------------
 

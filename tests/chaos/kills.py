@@ -35,7 +35,8 @@ and the propagation delay, and run the same playbook plainly, twice. Then check:
   1. no key whose secret nobody holds: each of carol's keys is OLD, CUR or the file's key with
      exactly its secret
   2. the file decrypts, and its key exists, is active and signs a request
-  3. no temp file, journal or kept previous version is left beside the file (the lock may stay)
+  3. no temp file, journal or kept previous version is left beside the file (the lock may stay, and
+     a fingerprint, which must tell the truth when its hash matches the file)
   4. at most two keys
   5. no active key that the rotation meant to retire: once the file holds another key, CUR is
      inactive or gone
@@ -684,11 +685,19 @@ class KillRound:
                 why = signs(self.iam, access, secret_key or "")
                 if why is not None:
                     problems.append(f"(2) the file's key {access} does not sign a request: {why}")
-        # 3. nothing left beside the file but the lock
-        allowed = {self.path.name, f".{self.path.name}.lock"}
+        # 3. nothing left beside the file but the lock and a fingerprint that tells the truth (one whose
+        # hash does not match the file's bytes is ignored by every run, so it may be stale)
+        fingerprint = self.files / f".{self.path.name}.fingerprint"
+        allowed = {self.path.name, f".{self.path.name}.lock", fingerprint.name}
         left = sorted(entry.name for entry in self.files.iterdir() if entry.name not in allowed)
         if left:
             problems.append(f"(3) left beside the credentials file: {left}")
+        if fingerprint.exists() and self.path.exists():
+            record = json.loads(fingerprint.read_text())
+            if record["sha256"] == hashlib.sha256(self.path.read_bytes()).hexdigest() \
+                    and record["holds"]["access_key_id"] != access:
+                problems.append(f"(3) the fingerprint says the file holds {record['holds']['access_key_id']}, "
+                                f"it holds {access}")
         # 4. the two-key limit
         if len(keys) > 2:
             problems.append(f"(4) carol holds {len(keys)} keys")

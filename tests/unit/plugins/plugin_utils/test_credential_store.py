@@ -50,9 +50,11 @@ def test_write_then_read_round_trips(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / "creds"
     credentials = store(path, fmt)
     assert credentials.read().creds is None
-    assert write(credentials, CREDS) == WriteResult(changed=True, backup_file=None)
+    written = write(credentials, CREDS)
+    assert written == WriteResult(changed=True, backup_file=None)
     assert credentials.read().creds.access_key_id == "AKEXAMPLE"
     vaulttext = path.read_bytes()
+    assert written.content == vaulttext
     assert vaulttext.startswith(b"$ANSIBLE_VAULT;1.2;AES256;prod\n")
     assert SECRET.encode() not in vaulttext
     # what ansible-vault view would show
