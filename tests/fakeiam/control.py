@@ -6,6 +6,7 @@ Never part of IAM: the API routes know nothing of it and it bypasses faults, lat
 from __future__ import annotations
 
 import json
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -49,8 +50,8 @@ def _account(world: World, ref: Any) -> Account:
 def _user(world: World, ref: Any, domain_ref: Any) -> User:
     if ref in world.users:
         return world.users[ref]
-    domain_ids = {_account(world, domain_ref).domain_id} if domain_ref is not None else set(world.accounts)
-    found = [u for u in world.users.values() if u.name == ref and u.domain_id in domain_ids]
+    domain_ids = [_account(world, domain_ref).domain_id] if domain_ref is not None else list(world.accounts)
+    found = [user for domain_id in domain_ids for user in world.users_named(domain_id, ref)]
     if len(found) != 1:
         message = f"user {ref!r} matches {len(found)} users; give an id or 'domain'"
         raise ControlError(404 if not found else 400, message)
@@ -153,6 +154,18 @@ def _reset_counters(app: FakeIamApp, _body: dict[str, Any]) -> Response:
     return Response(200, app.counters.snapshot())
 
 
+def _stats(app: FakeIamApp, _body: dict[str, Any]) -> Response:
+    # The whole server process's CPU (every thread), so a benchmark can tell it from the client's.
+    # It only grows: read it before and after a run. The connection counts reset with the counters.
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return Response(200, {
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "cpu_user_seconds": usage.ru_utime,
+        "cpu_system_seconds": usage.ru_stime,
+        **app.counters.connections(),
+    })
+
+
 def _requests(app: FakeIamApp, _body: dict[str, Any]) -> Response:
     return Response(200, {"requests": app.requests.snapshot()})
 
@@ -220,6 +233,7 @@ _ROUTES: dict[tuple[str, str], Callable[[FakeIamApp, dict[str, Any]], Response]]
     ("DELETE", "/_control/faults"): _clear_faults,
     ("GET", "/_control/counters"): _counters,
     ("POST", "/_control/counters/reset"): _reset_counters,
+    ("GET", "/_control/stats"): _stats,
     ("GET", "/_control/requests"): _requests,
     ("POST", "/_control/requests/clear"): _clear_requests,
     ("GET", "/_control/issued_secrets"): _issued_secrets,

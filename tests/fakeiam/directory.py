@@ -27,9 +27,10 @@ def list_users(store: Store, caller: Caller, query: dict[str, str], base_url: st
     if not caller.is_admin:
         raise errors.forbidden("listing users needs the Security Administrator role or iam:users:listUsers")
     with store.transaction() as world:
-        users = [user for user in world.users.values() if user.domain_id == caller.domain_id]
         if "name" in query:
-            users = [user for user in users if user.name == query["name"]]
+            users = world.users_named(caller.domain_id, query["name"])
+        else:
+            users = world.users_of(caller.domain_id)
         return 200, {
             "users": [_user_body(user, base_url) for user in sorted(users, key=lambda u: u.name)],
             "links": {"self": f"{base_url}/v3/users", "previous": None, "next": None},

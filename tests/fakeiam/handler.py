@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import traceback
 import uuid
@@ -20,11 +21,22 @@ JSON_CONTENT_TYPE = "application/json;charset=UTF-8"
 class FakeIamServer(ThreadingHTTPServer):
     # Worker threads must not keep the process alive after SIGTERM (a "delay" fault may be sleeping).
     daemon_threads = True
+    # The listen backlog. socketserver's default of 5 overflows as soon as a benchmark opens more
+    # connections at once than the accept loop drains (64-128 clients): the kernel drops the SYNs
+    # and clients stall for a second or more retrying, which the benchmark then measures. The
+    # kernel caps it at net.core.somaxconn (4096 on current Linux).
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], app: FakeIamApp, scheme: str):
         super().__init__(address, FakeIamHandler)
         self.app = app
         self.base_url = f"{scheme}://{address[0]}:{self.server_address[1]}"
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, client_address = super().get_request()
+        # Counted here, in the accept loop, so that a client's connection reuse can be checked.
+        self.app.counters.connection_accepted()
+        return connection, client_address
 
 
 class FakeIamHandler(BaseHTTPRequestHandler):
@@ -42,6 +54,8 @@ class FakeIamHandler(BaseHTTPRequestHandler):
         '{"error": {"message": "%(message)s: %(explain)s", "code": %(code)d, "title": "%(message)s"}}'
     )
     server: FakeIamServer
+    # Whether this connection has carried an API request yet (one handler serves one connection).
+    _carried_api = False
 
     def do_GET(self) -> None:
         self._serve()
@@ -82,6 +96,9 @@ class FakeIamHandler(BaseHTTPRequestHandler):
         return Request(self.command, path, query, headers, body, self.server.base_url)
 
     def _serve(self) -> None:
+        if not self._carried_api and not self.path.startswith(CONTROL_PREFIX):
+            self._carried_api = True
+            self.server.app.counters.api_connection()
         if self.headers.get("Transfer-Encoding"):
             # The SDK always sends Content-Length; chunked bodies are not something IAM clients do.
             self._write(Response.from_error(errors.bad_request("Send the body with Content-Length.")))

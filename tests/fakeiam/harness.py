@@ -167,7 +167,27 @@ class FakeIam:
         return self.control("GET", "counters")
 
     def reset_counters(self) -> dict[str, Any]:
+        """Zero the request counters and the connection counts (not the CPU seconds)."""
         return self.control("POST", "counters/reset")
+
+    def stats(self) -> dict[str, Any]:
+        """cpu_seconds (user + system; cpu_user_seconds, cpu_system_seconds) of the server process since
+        it started, and connections_accepted, api_connections since start or the last counter reset."""
+        return self.control("GET", "stats")
+
+    def server_cpu_seconds(self) -> float:
+        """CPU (user + system) the server process has used since it started: read it before and after a run."""
+        return self.stats()["cpu_seconds"]
+
+    def connections_accepted(self) -> int:
+        """TCP connections accepted since start or the last counter reset. Every control call opens one
+        (urllib closes it after each call), this one included; api_connections() leaves those out."""
+        return self.stats()["connections_accepted"]
+
+    def api_connections(self) -> int:
+        """Connections, since start or the last counter reset, that carried at least one API request
+        (anything outside /_control/): what a test of a client's connection reuse counts."""
+        return self.stats()["api_connections"]
 
     def add_user(self, name: str, *, domain: str | None = None, **fields: Any) -> dict[str, Any]:
         """fields: id, password, admin, root, enabled, description, keys (seed format)."""

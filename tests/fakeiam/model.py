@@ -12,6 +12,9 @@ import string
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
+
+from .table import Table
 
 # The API's own timestamp format (UTC, microseconds, "Z"), e.g. 2020-01-08T06:25:19.014028Z.
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -55,6 +58,12 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def _keep_indexed(record: object, name: str, indexed: frozenset[str]) -> None:
+    """Refuse to change an attribute that World's tables index a record by, once it is set."""
+    if name in indexed and name in record.__dict__:
+        raise AttributeError(f"{type(record).__name__}.{name} is indexed and cannot change")
+
+
 def new_opaque_token() -> str:
     # Real tokens are long opaque base64 blobs starting with "MII"; clients must not parse them.
     return "MII" + secrets.token_urlsafe(96)
@@ -78,6 +87,10 @@ class User:
     enabled: bool = True
     description: str = ""
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        _keep_indexed(self, name, _USER_INDEXED)
+        super().__setattr__(name, value)
+
     @property
     def is_admin(self) -> bool:
         # The account's root identity holds every permission a Security Administrator has.
@@ -93,6 +106,15 @@ class Key:
     create_time: datetime
     last_use_time: datetime
     description: str = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        _keep_indexed(self, name, _KEY_INDEXED)
+        super().__setattr__(name, value)
+
+
+# What World's tables index users and keys by (a key's access may change before it is stored).
+_USER_INDEXED = frozenset({"id", "domain_id", "name"})
+_KEY_INDEXED = frozenset({"user_id"})
 
 
 @dataclass
@@ -129,20 +151,39 @@ class TemporaryKey:
         return now >= self.expires_at
 
 
+def _user_table() -> Table[User]:
+    return Table(account=lambda user: user.domain_id, login=lambda user: (user.domain_id, user.name))
+
+
+def _key_table() -> Table[Key]:
+    return Table(owner=lambda key: key.user_id)
+
+
 @dataclass
 class World:
-    """Everything the server knows, indexed the way the API looks things up."""
+    """Everything the server knows, indexed the way the API looks things up.
+
+    Users and keys sit in Tables, which also index them by account, by login name and by owner,
+    so no request scans every user or key: a request costs the same CPU however many the server holds.
+    """
 
     accounts: dict[str, Account] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    keys: dict[str, Key] = field(default_factory=dict)
+    users: Table[User] = field(default_factory=_user_table)
+    keys: Table[Key] = field(default_factory=_key_table)
     agencies: dict[str, Agency] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
     temporary_keys: dict[str, TemporaryKey] = field(default_factory=dict)
     clock_offset_seconds: float = 0.0
 
     def keys_of(self, user_id: str) -> list[Key]:
-        return [key for key in self.keys.values() if key.user_id == user_id]
+        return self.keys.group("owner", user_id)
+
+    def users_of(self, domain_id: str) -> list[User]:
+        return self.users.group("account", domain_id)
+
+    def users_named(self, domain_id: str | None, name: str) -> list[User]:
+        """The users of that account with that name: at most one, as seeds and IAM allow no duplicates."""
+        return self.users.group("login", (domain_id, name))
 
 
 @dataclass(frozen=True)

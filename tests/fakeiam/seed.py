@@ -136,7 +136,7 @@ def add_user(world: World, domain_id: str, spec: Any, now: datetime) -> User:
     )
     if user.id in world.users:
         raise SeedError(f"duplicate user id {user.id}")
-    if any(other.domain_id == domain_id and other.name == user.name for other in world.users.values()):
+    if world.users_named(domain_id, user.name):
         raise SeedError(f"duplicate user name {user.name} in account {domain_id}")
     world.users[user.id] = user
     for key_spec in _typed(spec, "keys", list, where, []):
@@ -267,7 +267,7 @@ def dump_user(world: World, user: User) -> dict[str, Any]:
 def dump_world(world: World) -> dict[str, Any]:
     accounts = []
     for account in world.accounts.values():
-        users = [user for user in world.users.values() if user.domain_id == account.domain_id]
+        users = world.users_of(account.domain_id)
         agencies = [agency for agency in world.agencies.values() if agency.domain_id == account.domain_id]
         accounts.append({
             "domain_id": account.domain_id,

@@ -83,7 +83,9 @@ def create_token(store: Store, body: Any) -> tuple[str, dict[str, Any]]:
             domain = _object(login, "domain", "auth.identity.password.user")
             domain_id = _find_domain_id(world, domain, "auth.identity.password.user.domain")
             name = login.get("name")
-            user = next((u for u in world.users.values() if u.domain_id == domain_id and u.name == name), None)
+            # Any JSON may come as the name; only a string can be a user's.
+            found = world.users_named(domain_id, name) if isinstance(name, str) else []
+            user = found[0] if found else None
         if user is None or user.password is None or user.password != login["password"]:
             raise _wrong_password()
         if _find_domain_id(world, scope["domain"], "auth.scope.domain") != user.domain_id:
