@@ -23,6 +23,7 @@ wrongly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -147,7 +148,5 @@ def read_fingerprint(credentials_path: str, content: bytes, *, fmt: str, vars_pr
 
 def write_fingerprint(credentials_path: str, fingerprint: Fingerprint) -> None:
     """Record ``fingerprint`` beside the file. A failure only costs a decryption next time."""
-    try:
+    with contextlib.suppress(AtomicWriteError):
         write_atomic(fingerprint_path_for(credentials_path), fingerprint.to_bytes(), mode=0o600)
-    except AtomicWriteError:
-        pass

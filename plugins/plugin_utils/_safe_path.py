@@ -46,18 +46,37 @@ class SafeDestination:
     given: str  # the path as the task wrote it, made absolute
     resolved: str  # the real file: every symbolic link followed (it may not exist yet)
     warnings: tuple[str, ...] = ()  # safe enough to go on, but worth telling the user
+    # Check mode only: the first directory on the way that does not exist yet (then nothing is there).
+    missing_directory: str | None = None
 
 
-def resolve_destination(path: str, *, euid: int | None = None) -> SafeDestination:
+class _MissingDirectory(Exception):
+    def __init__(self, directory: str, rest: list) -> None:
+        super().__init__(directory)
+        self.directory = directory
+        self.rest = rest
+
+
+def resolve_destination(path: str, *, euid: int | None = None, missing_directory_ok: bool = False) -> SafeDestination:
     """Resolve ``path`` and check it is safe for ``euid`` (default: this process's) to write.
 
     Raises UnsafePathError when the path is not to be trusted (see the module's rules), and
     AtomicWriteError, its base, when it simply cannot be written (a missing or read-only
     directory). Both messages name the path, say why, and what to do.
+
+    ``missing_directory_ok`` is for check mode, which writes nothing: a directory on the way that
+    does not exist yet (an earlier task of the play would create it) means no file is there, with a
+    warning, rather than a failure.
     """
     euid = os.geteuid() if euid is None else euid
     given = _absolute(os.fspath(path))
-    resolved, links_followed = _walk(given, euid)
+    try:
+        resolved, links_followed = _walk(given, euid, missing_directory_ok=missing_directory_ok)
+    except _MissingDirectory as missing:
+        return SafeDestination(
+            given=given, resolved=os.path.join(missing.directory, *missing.rest), missing_directory=missing.directory,
+            warnings=(f"The directory {missing.directory} of {given} does not exist yet: check mode counts the "
+                      "credentials file as absent. A real run fails unless an earlier task creates it.",))
     if links_followed:
         _check_directory_chain(given, resolved)
     status = _lstat(given, resolved)
@@ -84,7 +103,7 @@ def _components(path: str) -> list[str]:
     return [name for name in path.split("/") if name not in ("", ".")]
 
 
-def _walk(given: str, euid: int) -> tuple[str, int]:
+def _walk(given: str, euid: int, *, missing_directory_ok: bool = False) -> tuple[str, int]:
     """Resolve ``given`` component by component, like realpath, checking each link before following it.
 
     Returns the real path (whose last component may not exist) and how many links were followed.
@@ -100,6 +119,8 @@ def _walk(given: str, euid: int) -> tuple[str, int]:
         candidate = os.path.join(current, name)
         status = _lstat(given, candidate)
         if status is None:
+            if pending and missing_directory_ok:
+                raise _MissingDirectory(candidate, pending[::-1])
             if pending:
                 raise AtomicWriteError(
                     f"Cannot write {given}: the directory {candidate} does not exist; "

@@ -65,7 +65,8 @@ class SecretDestination:
     changes nothing need not decrypt it. Never in check mode, which writes nothing at all."""
 
     def __init__(self, *, store: VaultedCredentialFile | None, encrypt_secret: tuple, vault_secrets: list,
-                 return_secret: bool, given_path: str | None = None, remember: bool = False) -> None:
+                 return_secret: bool, given_path: str | None = None, remember: bool = False,
+                 directory_exists: bool = True) -> None:
         self.store = store
         self.return_secret = return_secret
         self.path = given_path  # as the task named it, for results and messages
@@ -81,7 +82,7 @@ class SecretDestination:
         self.current_mode: int | None = None
         self.file_changed = False
         self.backup_file: str | None = None
-        if store:
+        if store and directory_exists:  # (check mode: a directory not made yet holds nothing to lock or read)
             self._lock_and_read(store)
 
     @property
@@ -175,9 +176,10 @@ class SecretDestination:
             return None
         encrypt_secret = choose_encrypt_secret(context.vault_secrets, vault_id=vault_id,
                                                default_encrypt_identity=context.default_encrypt_identity)
-        store = None
+        store, missing_directory = None, None
         if credentials_file:
-            safe = resolve_destination(credentials_file)
+            safe = resolve_destination(credentials_file, missing_directory_ok=context.check_mode)
+            missing_directory = safe.missing_directory
             for warning in safe.warnings:
                 context.warn(warning)
             store = VaultedCredentialFile(path=safe.resolved, display=credentials_file, fmt=credentials_format,
@@ -185,7 +187,8 @@ class SecretDestination:
                                           mode=mode, backup=backup, vars_prefix=vars_prefix)
         return cls(store=store, encrypt_secret=encrypt_secret, vault_secrets=context.vault_secrets,
                    return_secret=return_secret, given_path=credentials_file,
-                   remember=remember and not context.check_mode)
+                   remember=remember and not context.check_mode,
+                   directory_exists=missing_directory is None)
 
     def is_current(self, facts: CredentialFacts) -> bool:
         """Whether writing the file's own key with ``facts`` would change nothing (no file: nothing to hold).

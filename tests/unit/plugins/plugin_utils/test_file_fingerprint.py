@@ -13,29 +13,11 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from ansible.parsing.vault import VaultAES256, VaultLib
 
-from tests.chaos.campaign import VAULT, held, idle_seed, params_for
+from tests.chaos.campaign import VAULT, held, params_for
 
 FINGERPRINT = ".{}.fingerprint"
-
-
-@pytest.fixture
-def run(iam, tmp_path):
-    from ansible_collections.keywarden.iam.plugins.plugin_utils._access_key_run import run_access_key
-    from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext
-
-    iam.reset(idle_seed())
-
-    def run_task(user: str, path: Path, *, check_mode: bool = False, may_fail: bool = False, **options) -> dict:
-        context = RunContext(vault_secrets=VAULT, default_encrypt_identity=None, check_mode=check_mode, diff=True,
-                             warn=lambda message: None, state_dir=str(tmp_path / "state"))
-        result = run_access_key({**params_for(iam, user, path), **options}, context)
-        assert may_fail or not result.get("failed"), result.get("msg")
-        return result
-
-    return run_task
 
 
 @contextmanager
@@ -125,7 +107,7 @@ def test_the_record_holds_no_secret_and_every_file_its_own_salt(run, iam, tmp_pa
         run(user, path)
         run(user, path)  # rotated again: written without being decrypted
     salts = set()
-    for user, path in files.items():
+    for path in files.values():
         record = (path.parent / FINGERPRINT.format(path.name)).read_text()
         for secret in iam.issued_secrets():
             assert secret not in record
