@@ -18,9 +18,10 @@
 # 4. Run the demo (demo/run.py: six ansible-playbook runs against the local server over TLS) from
 #    a copy outside the checkout, with that venv's ansible-playbook and only the installed
 #    collection reachable (as tools/release-check.sh does).
-# 5. Run access_key_info and access_key_compliance, the modules that run on the managed node, with
-#    the oldest target Python the series supports (3.8 for 2.18/2.19, 3.9 for 2.20/2.21) when this
-#    machine has it, else with the controller's Python.
+# 5. Run access_key_info and access_key_compliance as modules (a task environment keeps them off
+#    the in-process path they take on localhost), with the oldest target Python the series
+#    supports (3.8 for 2.18/2.19, 3.9 for 2.20/2.21) when this machine has it, else with the
+#    controller's Python.
 #
 # Exit status: 1 if a series failed; 0 otherwise. A skipped series fails the run only with
 # COMPAT_STRICT=1 (for CI on a machine known to have every Python).
@@ -172,6 +173,10 @@ playbook.write_text("""---
 - name: The modules that run on the managed node, with its Python
   hosts: localhost
   gather_facts: false
+  # On localhost, access_key_info and access_key_compliance run in-process on the controller;
+  # any environment for the task makes them run as modules, with the target's Python.
+  environment:
+    KEYWARDEN_COMPAT_MODULE_PATH: "1"
   module_defaults:
     group/keywarden.iam.iam:
       iam_endpoint: "{{ compat_url }}"

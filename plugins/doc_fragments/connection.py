@@ -147,6 +147,8 @@ notes:
     Terraform opentelekomcloud provider, openstacksdk and otcextensions (C(OS_*)), in that order."
   - All modules of this collection but M(keywarden.iam.credentials_check) belong to the action group
     C(group/keywarden.iam.iam), so the connection and auth options can be set once with C(module_defaults).
-  - Environment variables are read on the host that runs the module; for the modules that run on the
-    controller (M(keywarden.iam.access_key)), that is the controller.
+  - Environment variables are read on the host that runs the module. That is the controller for
+    M(keywarden.iam.access_key) and M(keywarden.iam.temporary_access_key), and for M(keywarden.iam.access_key_info)
+    and M(keywarden.iam.access_key_compliance) when they run in-process (a local connection without become, task
+    environment or async).
 """

@@ -25,14 +25,15 @@ description:
     strictly greater. With O(max_key_age=90) a key is compliant through its 90th day and flagged from its 91st.
   - Also returns RV(remediation), what enforcement would do to each key with findings so that the next run finds
     none. The C(keywarden.iam.compliance) role carries it out with M(keywarden.iam.access_key).
-  - Reports are written where the module runs (normally the controller), atomically (a temporary file in the same
-    directory, then a rename). They hold key metadata only, never a secret.
+  - Reports are written where the task runs (normally the controller; see the notes), atomically (a temporary file
+    in the same directory, then a rename). A report that is replaced keeps its owner, group and mode; a new one gets
+    mode 0666 minus the umask. They hold key metadata only, never a secret.
 author:
   - keywarden.iam contributors (@keywarden)
 requirements:
-  - On the host that runs the module (the managed node, usually C(localhost)), Python 3.8 or later with
-    ansible-core 2.18 and 2.19, 3.9 or later with ansible-core 2.20 and 2.21. Python 3.7 fails. Nothing beyond
-    ansible-core.
+  - Where it runs as a module (see the notes), Python 3.8 or later on that host with ansible-core 2.18 and 2.19,
+    3.9 or later with ansible-core 2.20 and 2.21 (Python 3.7 fails); in-process on the controller, ansible-core's
+    own Python. Nothing beyond ansible-core.
 options:
   user_id:
     description:
@@ -141,7 +142,28 @@ attributes:
   check_mode:
     support: full
     description: Reads and evaluates as usual, and writes no report; C(changed) says whether a report would change.
+  action:
+    support: full
+    description: Runs in-process on the controller through its action plugin when the task runs there anyway;
+      elsewhere the action plugin runs the module on the target host (see the notes).
+  async:
+    support: full
+    description: An async task always runs the module.
 notes:
+  - "Where it runs. When the task runs on the controller over a local connection (C(hosts: localhost), or
+    C(delegate_to: localhost)), without C(become), without C(environment) (on the task, its block or play) and not
+    C(async), its action plugin
+    runs it in-process on the controller, with the same results as the module, and writes the reports as the
+    module would there (the same user, the same umask, the same file modes and owners). There is then no AnsiballZ
+    file and no separate Python process, and the options, O(secret_key) among them, are written nowhere, so neither
+    C(ANSIBLE_DEBUG) nor C(ANSIBLE_KEEP_REMOTE_FILES) can expose them."
+  - In-process, the environment variable fallbacks of the connection options and C(clouds.yaml) are read from the
+    controller's environment, home and working directory, as the module would read them over a local connection,
+    and a relative report path is taken from the working directory of ansible-playbook. C(become) (another user)
+    and a task C(environment) (variables the module would see) make it run the module.
+  - Anywhere else (any connection but C(local)) it runs as a module on the host the task targets, like any module;
+    the signing credentials travel to that host in the module's arguments, and the reports are written there.
+    Delegate the task to C(localhost) to keep the secret key on the controller.
   - A report file is rewritten, and the task reports C(changed), only when what the report says changes. The rules
     count whole days, so time stamps finer than a day do not count (the time the report was made, the minute a key
     was last used). A rerun on the same day that finds the same keys, statuses and findings leaves the files, and
@@ -464,152 +486,23 @@ error:
       sample: 1b9e6a0c8d2f4e7a9c3b5d1f0e2a4c6b
 """
 
-import os
-import re
-import tempfile
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keywarden.iam.plugins.module_utils import _compliance as compliance
-from ansible_collections.keywarden.iam.plugins.module_utils import _reports as reports
-from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
-from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
-    SELECTION_MUTUALLY_EXCLUSIVE,
-    collect,
-    failures_warning,
-    inventory_result,
-    selection_argument_spec,
-    selection_problem,
-    selectors_from_params,
+from ansible_collections.keywarden.iam.plugins.module_utils._access_key_compliance_run import (
+    MUTUALLY_EXCLUSIVE,
+    argument_spec,
+    run_access_key_compliance,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._module_support import client_for, fail_with, iam_module
-
-RENDERERS = (("json", reports.render_json), ("csv", reports.render_csv), ("html", reports.render_html))
-# What a rerun may change in a report without changing what it says. The rules count whole days,
-# so a run later the same day that finds the same keys, statuses and findings leaves the files as
-# they are and reports no change, instead of rewriting them for a new time stamp or for the
-# task's own use of its key a moment ago. A new day changes the ages, and so the reports.
-_NOT_CONTENT = {
-    "json": (
-        # Every "time"/"time_dt" member (when the report was made): json.dumps(indent=2) puts each
-        # on a line of its own, and a JSON string cannot hold a line break, so no value fakes one.
-        (re.compile(r'^([ \t]*"time(?:_dt)?": )[^\n]*?(,?)$', re.MULTILINE), r"\1\2"),
-        (re.compile(r"(\d{4}-\d\d-\d\d)T\d\d:\d\d:\d\d(?:\.\d+)?Z"), r"\1"),
-    ),
-    "csv": ((re.compile(r"(\d{4}-\d\d-\d\d)T\d\d:\d\d:\d\d(?:\.\d+)?Z"), r"\1"),),
-    # "Generated <minute> by the IAM service's clock"; descriptions are HTML-escaped, so none fakes
-    # it. The HTML report shows last use to the day already.
-    "html": ((re.compile(r'(<p class="meta">Generated )[^<]*?( by the IAM service)'), r"\1\2"),),
-}
-
-
-def argument_spec() -> dict:
-    defaults = compliance.Thresholds()
-    return {
-        **selection_argument_spec(),
-        "root_users": {"type": "list", "elements": "str", "default": []},
-        "rules": {"type": "list", "elements": "str", "choices": list(compliance.RULE_IDS),
-                  "default": list(compliance.RULE_IDS)},
-        # no_log=False: "key" in these names is an access key's, not a secret.
-        "max_key_age": {"type": "int", "default": defaults.max_key_age, "no_log": False},
-        "max_unused_days": {"type": "int", "default": defaults.max_unused_days},
-        "max_inactive_days": {"type": "int", "default": defaults.max_inactive_days},
-        "max_active_keys": {"type": "int", "default": defaults.max_active_keys, "no_log": False},
-        "report_json": {"type": "path"},
-        "report_csv": {"type": "path"},
-        "report_html": {"type": "path"},
-        "fail_on_severity": {"type": "str", "choices": list(compliance.SEVERITIES[1:])},
-        "age_remediation": {"type": "str", "choices": list(compliance.AGE_ACTIONS), "default": compliance.DEACTIVATE},
-    }
-
-
-def says_the_same(fmt: str, old: str, new: str) -> bool:
-    """Whether two reports of format ``fmt`` differ at most in time stamps finer than a day."""
-    for pattern, replacement in _NOT_CONTENT.get(fmt, ()):
-        old, new = pattern.sub(replacement, old), pattern.sub(replacement, new)
-    return old == new
-
-
-def write_report(module, path: str, text: str, fmt: str) -> bool:
-    """Write ``text`` to ``path`` atomically unless it already says the same; True if it changed.
-
-    "The same" ignores what _NOT_CONTENT lists: the file then keeps the time stamps of the run
-    that first found what it says.
-    """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            if says_the_same(fmt, handle.read(), text):
-                return False
-    except FileNotFoundError:
-        pass
-    except (OSError, UnicodeDecodeError):
-        pass  # unreadable or not text: replace it
-    if module.check_mode:
-        return True
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        module.fail_json(msg=f"Failed to write the report {path}: the directory {directory} does not exist.")
-    handle_fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", dir=directory)
-    try:
-        with os.fdopen(handle_fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # atomic_move renames over the destination, keeping an existing file's mode and owner.
-        module.atomic_move(temp_path, path)
-    finally:
-        if os.path.exists(temp_path):
-            os.unlink(temp_path)
-    return True
+from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import exit_module
 
 
 def main() -> None:
-    module = iam_module(argument_spec(), mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE, supports_check_mode=True)
-    params = module.params
-    thresholds = compliance.Thresholds(max_key_age=params["max_key_age"], max_unused_days=params["max_unused_days"],
-                                       max_inactive_days=params["max_inactive_days"],
-                                       max_active_keys=params["max_active_keys"])
-    problems = [problem for problem in [selection_problem(params), *thresholds.problems()] if problem]
-    if problems:
-        module.fail_json(msg="; ".join(problems))
-    client = client_for(module)
-    try:
-        inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
-                            root_users=params["root_users"])
-    except IamError as error:
-        fail_with(module, error)
-    result = inventory_result(inventory)
-    if inventory.every_user_failed:
-        fail_with(module, inventory.failures[0].error, **result)
-    warning = failures_warning(inventory)
-    if warning:
-        module.warn(warning)
-
-    findings = compliance.evaluate(inventory.users, inventory.now, thresholds, params["rules"])
-    summary = compliance.summarize(inventory.users, findings, failures=len(inventory.failures))
-    signing_key = client.settings.signing_key
-    actions, skipped = compliance.plan_remediation(
-        inventory.users, findings, inventory.now, thresholds, rule_ids=params["rules"],
-        age_action=params["age_remediation"], protected_key_ids=[signing_key.access_key] if signing_key else [])
-    report = reports.Report(generated=inventory.now, users=inventory.users, failures=inventory.failures,
-                            findings=findings, thresholds=thresholds, rule_ids=params["rules"], summary=summary)
-    changed = False
-    for name, render in RENDERERS:
-        path = params[f"report_{name}"]
-        if path:
-            changed = write_report(module, path, render(report), name) or changed
-    result.update(
-        changed=changed,
-        summary=summary,
-        findings=[finding.as_dict() for finding in findings],
-        remediation=[action.as_dict() for action in actions],
-        remediation_skipped=skipped,
-        reports={name: params[f"report_{name}"] for name, _render in RENDERERS},
-    )
-    severity = params["fail_on_severity"]
-    if severity and compliance.at_or_above(findings, severity):
-        blocking = compliance.at_or_above(findings, severity)
-        module.fail_json(msg=f"{len(blocking)} finding(s) of severity {severity} or higher, the first: "
-                             f"{blocking[0].message}", **result)
-    module.exit_json(**result)
+    # The logic is in module_utils/_access_key_compliance_run.py, which the action plugin runs
+    # in-process on the controller whenever the task runs there anyway; see
+    # plugins/action/access_key_compliance.py.
+    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
+    exit_module(module, run_access_key_compliance(module.params, module))
 
 
 if __name__ == "__main__":

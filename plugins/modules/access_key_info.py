@@ -23,9 +23,9 @@ description:
 author:
   - keywarden.iam contributors (@keywarden)
 requirements:
-  - On the host that runs the module (the managed node, usually C(localhost)), Python 3.8 or later with
-    ansible-core 2.18 and 2.19, 3.9 or later with ansible-core 2.20 and 2.21. Python 3.7 fails. Nothing beyond
-    ansible-core.
+  - Where it runs as a module (see the notes), Python 3.8 or later on that host with ansible-core 2.18 and 2.19,
+    3.9 or later with ansible-core 2.20 and 2.21 (Python 3.7 fails); in-process on the controller, ansible-core's
+    own Python. Nothing beyond ansible-core.
 options:
   user_id:
     description:
@@ -91,7 +91,26 @@ attributes:
   check_mode:
     support: full
     description: The module only reads, so it runs normally in check mode.
+  action:
+    support: full
+    description: Runs in-process on the controller through its action plugin when the task runs there anyway;
+      elsewhere the action plugin runs the module on the target host (see the notes).
+  async:
+    support: full
+    description: An async task always runs the module.
 notes:
+  - "Where it runs. When the task runs on the controller over a local connection (C(hosts: localhost), or
+    C(delegate_to: localhost)), without C(become), without C(environment) (on the task, its block or play) and not
+    C(async), its action plugin
+    runs it in-process on the controller, with the same results as the module. There is then no AnsiballZ file and
+    no separate Python process per task (or per loop item), and the options, O(secret_key) among them, are written
+    nowhere, so neither C(ANSIBLE_DEBUG) nor C(ANSIBLE_KEEP_REMOTE_FILES) can expose them."
+  - In-process, the environment variable fallbacks of the connection options and C(clouds.yaml) are read from the
+    controller's environment, home and working directory, as the module would read them over a local connection.
+    C(become) (another user) and a task C(environment) (variables the module would see) make it run the module.
+  - Anywhere else (any connection but C(local)) it runs as a module on the host the task targets, like any module,
+    and the signing credentials travel to that host in the module's arguments. Delegate the task to C(localhost)
+    to keep the secret key on the controller.
   - A key that was never used reports its creation time as its last use, which is how the API says "never". Such a
     key has RV(access_keys[].never_used=true), and its days since last use count from its creation.
 seealso:
@@ -321,49 +340,22 @@ error:
       sample: 3f2a9c1e6b7d4e8f9a0b1c2d3e4f5a6b
 """
 
-from ansible_collections.keywarden.iam.plugins.module_utils._errors import IamError
-from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
-    SELECTION_MUTUALLY_EXCLUSIVE,
-    collect,
-    failures_warning,
-    inventory_result,
-    is_batch,
-    selection_argument_spec,
-    selection_problem,
-    selectors_from_params,
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.keywarden.iam.plugins.module_utils._access_key_info_run import (
+    MUTUALLY_EXCLUSIVE,
+    argument_spec,
+    run_access_key_info,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._module_support import client_for, fail_with, iam_module
+from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import exit_module
 
 
 def main() -> None:
-    module = iam_module(
-        {
-            **selection_argument_spec(),
-            "last_used": {"type": "bool", "default": True},
-            "root_users": {"type": "list", "elements": "str", "default": []},
-        },
-        mutually_exclusive=SELECTION_MUTUALLY_EXCLUSIVE,
-        supports_check_mode=True,
-    )
-    problem = selection_problem(module.params)
-    if problem:
-        module.fail_json(msg=problem)
-    client = client_for(module)
-    selectors = selectors_from_params(module.params)
-    try:
-        inventory = collect(client, selectors, last_used=module.params["last_used"],
-                            max_workers=module.params["max_workers"], root_users=module.params["root_users"])
-    except IamError as error:
-        fail_with(module, error)
-    result = inventory_result(inventory)
-    if inventory.every_user_failed:
-        fail_with(module, inventory.failures[0].error, **result)
-    warning = failures_warning(inventory)
-    if warning:
-        module.warn(warning)
-    if not is_batch(module.params):
-        result["user_id"] = inventory.users[0].user_id
-    module.exit_json(changed=False, **result)
+    # The logic is in module_utils/_access_key_info_run.py, which the action plugin runs in-process
+    # on the controller whenever the task runs there anyway; see plugins/action/access_key_info.py.
+    module = AnsibleModule(argument_spec=argument_spec(), mutually_exclusive=MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
+    exit_module(module, run_access_key_info(module.params, module))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+# Copyright: (c) 2026, keywarden.iam contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What access_key_info and access_key_compliance need from the place they run in.
+
+Private to the keywarden.iam collection: the interface may change without notice.
+
+Each of the two runs in one of two places. In-process, in its action plugin on the controller,
+when the task runs there anyway (plugin_utils/_in_process_action.py says when); otherwise as a
+module, through AnsiballZ, on the host the task targets. Their logic (_access_key_info_run.py,
+_access_key_compliance_run.py) is the same on both paths: it takes the validated options and a
+TaskHost and returns the task's result, failed or not. An AnsibleModule is a TaskHost as it is;
+the action plugin brings one of its own that behaves alike (plugin_utils/_in_process_host.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn, Protocol
+
+from ansible.module_utils.common.parameters import remove_values
+
+from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
+
+
+class TaskHost(Protocol):
+    """What a run needs from where it runs, with AnsibleModule's names and meanings."""
+
+    check_mode: bool
+    # Values to mask wherever they appear in the result, as AnsibleModule does with its own.
+    no_log_values: set
+
+    def warn(self, warning: str) -> None:
+        """Show ``warning`` with the task's result."""
+
+    def atomic_move(self, src: str, dest: str) -> None:
+        """Rename ``src`` over ``dest``; an existing ``dest`` passes on its owner, group and mode."""
+
+
+def audit_client(params: dict, host: TaskHost) -> IamClient:
+    """A client for the connection options; a ConnectionOptionsError says what is wrong with them."""
+    settings = settings_from_params(params)
+    # A secret read from a clouds.yaml entry is no option value, so nothing masks it by itself.
+    host.no_log_values.update(settings.secrets)
+    for warning in settings.warnings:
+        warn(host, warning)
+    return IamClient(settings)
+
+
+def warn(host: TaskHost, warning: str) -> None:
+    """Pass ``warning`` on with every secret value masked.
+
+    AnsibleModule masks them in a result's values, but ansible-core 2.19 and later carry a
+    module's warnings apart from them, unmasked; a warning may quote a user name, say, that
+    happens to be a secret.
+    """
+    host.warn(remove_values(warning, host.no_log_values))
+
+
+def exit_module(module: Any, result: dict) -> NoReturn:
+    """End the module with ``result``: fail_json when it failed, else exit_json."""
+    if result.get("failed"):
+        module.fail_json(**{key: value for key, value in result.items() if key != "failed"})
+    module.exit_json(**result)
+    raise AssertionError("exit_json returned")  # pragma: no cover - it exits the process
