@@ -132,9 +132,9 @@ def run_access_key_compliance(params: dict, host: TaskHost) -> dict:
     if problems:
         return {"failed": True, "msg": "; ".join(problems)}
     try:
-        client = audit_client(params, host)
-        inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
-                            root_users=params["root_users"])
+        with audit_client(params, host) as client:
+            inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
+                                root_users=params["root_users"])
     except TaskError as error:
         return failure_result(error)
     result = inventory_result(inventory)

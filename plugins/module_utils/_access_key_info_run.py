@@ -45,9 +45,9 @@ def run_access_key_info(params: dict, host: TaskHost) -> dict:
     if problem:
         return {"failed": True, "msg": problem}
     try:
-        client = audit_client(params, host)
-        inventory = collect(client, selectors_from_params(params), last_used=params["last_used"],
-                            max_workers=params["max_workers"], root_users=params["root_users"])
+        with audit_client(params, host) as client:
+            inventory = collect(client, selectors_from_params(params), last_used=params["last_used"],
+                                max_workers=params["max_workers"], root_users=params["root_users"])
     except TaskError as error:
         return failure_result(error)
     result = inventory_result(inventory)

@@ -41,6 +41,8 @@ CONTENT_TYPE = "application/json;charset=UTF-8"
 # How far a request may be retried.
 RETRY_ALL = "all"            # reads, updates, deletes: repeating them is harmless
 RETRY_UNSENT = "unsent"      # creates: only when the server certainly did not act on it
+# A RETRY_UNSENT request must be a POST: the transport sends a POST on a connection of its own,
+# never on a kept-alive one, so its failures mean what they always meant (see HttpTransport).
 
 # What the message says for each kind of connection problem (see _transport._classify), and the
 # error class whose hint says what to do. "could not reach" only where no connection was made.
@@ -98,6 +100,19 @@ class IamClient:
         self._token: str | None = None
         self._token_user_id: str | None = None
         self._server_date: str | None = None
+
+    def close(self) -> None:
+        """Close the kept connections of the transport (shared with clients from with_signing_key).
+
+        Call it once the run's threads are done; a request after it opens a new connection.
+        """
+        self._transport.close()
+
+    def __enter__(self) -> IamClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
     def server_now(self) -> datetime:
         """The IAM service's clock, from the Date header of its latest answer (else this machine's).
@@ -316,7 +331,7 @@ class IamClient:
             self._gate.wait()
             url, headers = prepare()
             try:
-                response = self._transport.send(method, url, headers, payload)
+                response, resent = self._send(method, url, headers, payload, retry)
             except ConnectionProblem as problem:
                 if retry == RETRY_UNSENT and problem.may_have_arrived:
                     raise errors.failure(operation, f"the connection failed after the request was sent "
@@ -326,7 +341,7 @@ class IamClient:
                 self._sleep(self._policy.delay(attempt, None, self._rng))
                 continue
             self._server_date = find_header(response.headers, "Date") or self._server_date
-            if response.status in expect or (attempt > 0 and response.status in also_after_retry):
+            if response.status in expect or ((attempt > 0 or resent) and response.status in also_after_retry):
                 return response
             error = errors.error_from_response(operation, response.status, response.body, response.headers,
                                                hints=hints)
@@ -343,6 +358,22 @@ class IamClient:
                     continue
             raise error
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _send(self, method: str, url: str, headers: dict, payload: bytes, retry: str) -> tuple[HttpResponse, bool]:
+        """One attempt: the response, and whether the request had to be sent twice to get it.
+
+        A request that failed on a reused keep-alive connection before any answer (``stale``,
+        most likely a connection the server closed while idle) is sent once more at once, on a
+        new connection, without counting an attempt. The transport only ever reuses a
+        connection for methods whose repetition is harmless (see HttpTransport), and a
+        RETRY_UNSENT request is never resent here, whatever its method.
+        """
+        try:
+            return self._transport.send(method, url, headers, payload), False
+        except ConnectionProblem as problem:
+            if not (problem.stale and retry == RETRY_ALL):
+                raise
+        return self._transport.send(method, url, headers, payload), True
 
     def _authorise(self, method, path, query, payload, with_domain, need_token) -> tuple[str, dict]:
         """The URL and headers for one attempt: signed afresh each time, so the date is current."""

@@ -127,6 +127,11 @@ def verify(path: str, fmt: str, creds: Credentials, options: Mapping[str, Any], 
     ``transport`` replaces the HTTP transport (tests). Raises VerificationFailed.
     """
     client, recorder = _client(path, creds, options, environ, transport)
+    with client:
+        return _verify_with(client, recorder, path, fmt, creds)
+
+
+def _verify_with(client: IamClient, recorder: DateRecorder, path: str, fmt: str, creds: Credentials) -> Verified:
     warnings = list(client.settings.warnings)  # validate_certs off, a clouds.yaml entry's notes
     domain_id: str | None = None
     try:
@@ -161,6 +166,9 @@ class DateRecorder(HttpTransport):
         super().__init__(timeout=inner.timeout, validate_certs=inner.validate_certs, ca_path=inner.ca_path)
         self._inner = inner
         self.date: str | None = None
+
+    def close(self) -> None:
+        self._inner.close()
 
     def send(self, method: str, url: str, headers: dict, body: bytes) -> HttpResponse:
         response = self._inner.send(method, url, headers, body)

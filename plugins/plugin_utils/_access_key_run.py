@@ -64,10 +64,10 @@ def run_access_key(params: dict, context: RunContext) -> dict:
         settings = settings_from_params(params)
         for warning in settings.warnings:
             context.warn(warning)
-        client = IamClient(settings)
-        if task.batch:
-            return _run_batch(task, client, context)
-        return _run_single(task, client, context)
+        with IamClient(settings) as client:  # closes its kept connections once every thread is done
+            if task.batch:
+                return _run_batch(task, client, context)
+            return _run_single(task, client, context)
     except TaskError as error:
         return failure_result(error)
 

@@ -149,8 +149,12 @@ def _assess(destination: SecretDestination, stored: Credentials | None, request:
 def _assess_expiry(stored: Credentials, expires: datetime, renew_before: int,
                    settings: ConnectionSettings) -> Assessment:
     """Ask the IAM service, signed with the stored key, for its clock; the answer also shows the key works."""
-    probe = IamClient(replace(settings, password_auth=None, domain_id=None, signing_key=SigningKey(
-        stored.access_key_id, stored.secret_access_key, stored.security_token)))
+    with IamClient(replace(settings, password_auth=None, domain_id=None, signing_key=SigningKey(
+            stored.access_key_id, stored.secret_access_key, stored.security_token))) as probe:
+        return _assess_with(probe, stored, expires, renew_before)
+
+
+def _assess_with(probe: IamClient, stored: Credentials, expires: datetime, renew_before: int) -> Assessment:
     try:
         probe.domain_id()
     except SignatureExpired:
@@ -197,7 +201,12 @@ def _predicted(result: dict, destination: SecretDestination, stored: Credentials
 def _fetched(result: dict, destination: SecretDestination, stored: Credentials | None,
              request: TemporaryKeyRequest, settings: ConnectionSettings, expected_name: str | None,
              context: RunContext) -> dict:
-    client = IamClient(settings)
+    with IamClient(settings) as client:
+        return _fetched_with(client, result, destination, stored, request, expected_name, context)
+
+
+def _fetched_with(client: IamClient, result: dict, destination: SecretDestination, stored: Credentials | None,
+                  request: TemporaryKeyRequest, expected_name: str | None, context: RunContext) -> dict:
     # The API needs the agency's account; by default it is the caller's own.
     agency_domain = request.agency_domain
     if request.method == METHOD_AGENCY and agency_domain is None:

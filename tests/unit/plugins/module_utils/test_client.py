@@ -243,13 +243,52 @@ def test_https_to_a_plain_http_server_says_it_speaks_no_tls(iam):
 
 
 def test_a_lost_answer_says_the_endpoint_was_reached(iam):
-    iam.inject_fault("show_credential", "drop_after_commit")
+    # Twice: the show follows the account look-up on the same kept-alive connection, and a GET
+    # that fails there before any answer is sent once more on a new connection (a stale
+    # connection looks just like this drop; see test_one_drop_on_a_kept_connection_is_resent).
+    iam.inject_fault("show_credential", "drop_after_commit", count=2)
     with pytest.raises(errors.AnswerLost) as caught:
         make_client(iam.url, retries=0).show_key(BOB_AK)
     message = caught.value.message
     assert message.startswith(f"Failed to show access key {BOB_AK}: the connection to {iam.url} closed before "
                               "an answer came (Remote end closed connection without response).")
     assert "could not reach" not in message and "Run the task again" in message
+
+
+def test_one_drop_on_a_kept_connection_is_resent_at_once(iam):
+    """A GET dropped without an answer on a reused connection is resent once, uncounted, unslept."""
+    sleeps = Sleeps()
+    client = make_client(iam.url, retries=0, sleeps=sleeps)
+    client.domain_id()  # the connection is now kept
+    iam.reset_counters()
+    iam.inject_fault("show_credential", "drop")
+    assert client.show_key(BOB_AK).access_key_id == BOB_AK
+    assert iam.counters()["by_operation"]["show_credential"] == 2
+    assert sleeps.waits == []
+    client.close()
+
+
+def test_a_delete_resent_after_a_stale_connection_accepts_the_404(iam):
+    """The resend is a retry: a delete whose first copy was done finds the key gone, which is success."""
+    client = make_client(iam.url, retries=0)
+    client.domain_id()
+    iam.inject_fault("delete_credential", "drop_after_commit")
+    client.delete_key(BOB_AK)
+    assert iam.keys_of("bob") == []
+    assert iam.counters()["by_operation"]["delete_credential"] == 2
+    client.close()
+
+
+def test_a_create_never_rides_on_a_kept_connection(iam):
+    """The create's connection is its own, so its lost answer is reported, never resent."""
+    client = make_client(iam.url)
+    client.list_keys(user_id(iam, "bob"))  # a kept connection exists
+    iam.reset_counters()
+    iam.inject_fault("create_credential", "drop")
+    with pytest.raises(errors.CreateOutcomeUnknown):
+        client.create_key(user_id(iam, "bob"))
+    assert iam.counters()["by_operation"]["create_credential"] == 1
+    client.close()
 
 
 @pytest.mark.parametrize("reason, kind, may_have_arrived", [
