@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Client CPU per request: a new connection per request (as before) against a kept-alive one.
 
 A measurement, not a test: nothing here asserts a time. Run from the repository root with the
@@ -97,10 +96,10 @@ def start_server(tls_dir: Path | None) -> tuple[subprocess.Popen, str]:
 
 def cpu(action, count: int) -> float:
     """CPU seconds of this process per call of ``action``, after a few warm-up calls."""
-    for _ in range(min(20, count)):
+    for _attempt in range(min(20, count)):
         action()
     start = time.process_time()
-    for _ in range(count):
+    for _attempt in range(count):
         action()
     return (time.process_time() - start) / count
 
@@ -135,7 +134,7 @@ def loop_task(cls, url: str, ca_path: str | None, count: int, calls: int = 5) ->
 
     def task() -> None:
         with IamClient(options, transport=cls(timeout=10, validate_certs=True, ca_path=ca_path)) as client:
-            for _ in range(calls):
+            for _attempt in range(calls):
                 client.list_keys("07609fb9358010e21f7bc003751c7c32")
 
     _tls_context._contexts.clear()  # the first task of a worker process pays for the context
@@ -156,7 +155,7 @@ def trust_in_system_store(ca_file: Path, capath: Path) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--requests", type=int, default=2000, help="requests per http scenario")
     parser.add_argument("--tls-requests", type=int, default=300, help="requests per https scenario")
     parser.add_argument("--tasks", type=int, default=40, help="tasks per loop scenario")

@@ -116,7 +116,7 @@ def _closed_or_unexpected(sock) -> bool:
         poller = select.poll()
     except AttributeError:  # no poll(): select() takes descriptors below FD_SETSIZE only
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
+            readable, _writable, _errors = select.select([sock], [], [], 0)
         except (OSError, ValueError):
             return True
         return bool(readable)

@@ -155,12 +155,17 @@ class KeyBackend:
         destination = self.destination
         if destination is None or destination.store is None:
             return
-        needs_secret = any(step.kind in (REWRITE, ADOPT) or (step.kind in (VERIFY, SIGN_WITH)
-                                                            and step.access_key_id != NEW_KEY_PLACEHOLDER)
-                           for step in steps)
+        needs_secret = any(self._reads_stored_secret(step) for step in steps)
         needs_text = any(step.kind == STORE for step in steps) and not destination.renders_anew
         if needs_secret or needs_text:
             destination.load()
+
+    @staticmethod
+    def _reads_stored_secret(step: Step) -> bool:
+        """Whether a step needs the secret the file holds now (a key made earlier, not this run)."""
+        if step.kind in (REWRITE, ADOPT):
+            return True
+        return step.kind in (VERIFY, SIGN_WITH) and step.access_key_id != NEW_KEY_PLACEHOLDER
 
     # ---- the steps (_executor.KeyOperations) --------------------------------------------------
 

@@ -91,8 +91,8 @@ class Table(MutableMapping[str, R]):
     def __contains__(self, ident: object) -> bool:
         return ident in self._rows
 
-    def get(self, ident: str, default: Any = None) -> Any:
-        return self._rows.get(ident, default)
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._rows.get(key, default)
 
     def keys(self) -> KeysView[str]:
         return self._rows.keys()

@@ -52,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.served:
             # Wait for the next request here, to decide what to do once it has arrived.
             if not (isinstance(self.connection, ssl.SSLSocket) and self.connection.pending()):
-                readable, _, _ = select.select([self.connection], [], [], self.timeout)
+                readable, _writable, _errors = select.select([self.connection], [], [], self.timeout)
                 if not readable:  # idle for idle_timeout: close, as a keep-alive timeout does
                     self.close_connection = True
                     return
@@ -189,14 +189,14 @@ def _no_proxies(monkeypatch):
 
 def test_sequential_requests_share_one_connection():
     with Server() as server, transport() as sender:
-        for _ in range(20):
+        for _attempt in range(20):
             assert sender.send("GET", server.url + "/v3.0/OS-CREDENTIAL/credentials", {}, b"").status == 200
     assert (server.connections, len(server.seen)) == (1, 20)
 
 
 def test_a_client_makes_its_calls_on_one_connection():
     with Server() as server, client_for(server.url) as client:
-        for _ in range(10):
+        for _attempt in range(10):
             assert client.list_keys(USER_ID) == []
         client.show_key("AKEY0000000000000001")
         client.update_key("AKEY0000000000000001", status="inactive")
@@ -207,7 +207,7 @@ def test_a_client_makes_its_calls_on_one_connection():
 def test_each_thread_of_a_batch_keeps_its_own_connection():
     threads = set()
 
-    def call(_):
+    def call(_index):
         threads.add(threading.get_ident())
         return client.list_keys(USER_ID)
 
@@ -219,7 +219,7 @@ def test_each_thread_of_a_batch_keeps_its_own_connection():
 
 def test_another_endpoint_gets_another_connection():
     with Server() as first, Server() as second, transport() as sender:
-        for _ in range(3):
+        for _attempt in range(3):
             sender.send("GET", first.url + "/a", {}, b"")
             sender.send("GET", second.url + "/b", {}, b"")
     assert (first.connections, second.connections) == (1, 1)
@@ -227,7 +227,7 @@ def test_another_endpoint_gets_another_connection():
 
 def test_a_server_that_says_close_gets_a_new_connection_next_time():
     with Server(answer=lambda handler: (200, {"Connection": "close"}, b"{}")) as server, transport() as sender:
-        for _ in range(3):
+        for _attempt in range(3):
             assert sender.send("GET", server.url + "/", {}, b"").status == 200
     assert server.connections == 3
 
@@ -246,7 +246,7 @@ def test_a_create_gets_a_connection_of_its_own():
         client.create_key(USER_ID)
         client.list_keys(USER_ID)
         client.list_keys(USER_ID)
-    numbers = [number for number, *_ in server.seen]
+    numbers = [number for number, *_rest in server.seen]
     assert numbers == [1, 2, 2, 2]  # the POST opened connection 2; the GETs after it reuse it
 
 
@@ -259,7 +259,7 @@ def test_an_idle_close_is_seen_before_sending():
         client.list_keys(USER_ID)
         time.sleep(0.6)
         client.create_key(USER_ID)
-    assert [(number, method) for number, method, *_ in server.seen] == [(1, "GET"), (2, "GET"), (3, "POST")]
+    assert [tuple(entry[:2]) for entry in server.seen] == [(1, "GET"), (2, "GET"), (3, "POST")]
     assert sleeps.waits == []
 
 
@@ -271,7 +271,7 @@ def test_a_close_racing_a_get_is_resent_once_on_a_new_connection(how):
         client.list_keys(USER_ID)
         server.close_kept_on_arrival = how
         client.list_keys(USER_ID)  # retries=0, yet it succeeds: the resend is not a retry
-    assert [(number, method) for number, method, *_ in server.seen] == [(1, "GET"), (2, "GET")]
+    assert [tuple(entry[:2]) for entry in server.seen] == [(1, "GET"), (2, "GET")]
     assert sleeps.waits == []
     if how == "after reading":
         assert server.dropped == [[b"GET", f"/v3.0/OS-CREDENTIAL/credentials?user_id={USER_ID}".encode()]]
@@ -293,10 +293,10 @@ def test_a_stale_connection_unnoticed_by_the_check_is_healed_by_the_resend(monke
     """Without the liveness check, an idle-closed connection fails on the write or the read."""
     monkeypatch.setattr(_keepalive, "_closed_or_unexpected", lambda sock: False)
     with Server(idle_timeout=0.2) as server, client_for(server.url, retries=0) as client:
-        for _ in range(3):
+        for _attempt in range(3):
             client.list_keys(USER_ID)
             time.sleep(0.6)
-    assert [(number, method) for number, method, *_ in server.seen] == [(1, "GET"), (2, "GET"), (3, "GET")]
+    assert [tuple(entry[:2]) for entry in server.seen] == [(1, "GET"), (2, "GET"), (3, "GET")]
 
 
 @pytest.mark.parametrize("how", ["unread", "after reading"])
@@ -361,7 +361,7 @@ def test_a_redirect_is_an_answer_not_followed():
     with Server(answer=redirect) as server, transport() as sender:
         response = sender.send("GET", server.url + "/here", {}, b"")
     assert (response.status, response.headers["Location"], response.body) == (302, "/elsewhere", b"moved")
-    assert [path for _, _, path, *_ in server.seen] == ["/here"]
+    assert [path for _number, _method, path, *_rest in server.seen] == ["/here"]
 
 
 def test_headers_user_agent_host_and_no_netrc(tmp_path, monkeypatch):
@@ -373,7 +373,7 @@ def test_headers_user_agent_host_and_no_netrc(tmp_path, monkeypatch):
         sender.send("PUT", server.url + "/p?q=1", {"Content-Type": "application/json"}, b"{}")
         explicit = sender.send("GET", server.url + "/p", {"Host": "signed.example"}, b"")
     assert explicit.status == 200
-    (_, method, path, headers, body), (*_, explicit_headers, _) = server.seen
+    (_number, method, path, headers, body), (*_head, explicit_headers, _body) = server.seen
     assert (method, path, body) == ("PUT", "/p?q=1", b"{}")
     assert headers["User-Agent"] == "keywarden.iam"
     assert headers["Host"] == server.url.split("://")[1]
@@ -430,7 +430,7 @@ def test_no_tls_context_for_http(context_builds):
 def test_one_tls_context_per_process_and_setting(context_builds, tls_files):
     ca_path = str(tls_files.ca_file)
     with tls_server(tls_files) as server:
-        for _ in range(3):  # a loop: a client per task, as loop mode makes them
+        for _attempt in range(3):  # a loop: a client per task, as loop mode makes them
             with client_for(server.url, ca_path=ca_path) as client:
                 client.list_keys(USER_ID)
                 client.create_key(USER_ID)
@@ -444,7 +444,7 @@ def test_one_tls_context_per_process_and_setting(context_builds, tls_files):
 
 def test_https_requests_share_one_connection_and_one_handshake(tls_files):
     with tls_server(tls_files) as server, transport(ca_path=str(tls_files.ca_file)) as sender:
-        for _ in range(10):
+        for _attempt in range(10):
             assert sender.send("GET", server.url + "/", {}, b"").status == 200
     assert (server.connections, len(server.seen)) == (1, 10)
 
@@ -475,7 +475,7 @@ def test_http_proxy_from_the_environment_is_used(monkeypatch):
         with transport() as sender:
             assert sender.send("GET", target.url + "/v3/auth/domains", {}, b"").status == 200
     assert target.seen == []
-    assert [path for _, _, path, *_ in proxy.seen] == [target.url + "/v3/auth/domains"]  # absolute form
+    assert [path for _number, _method, path, *_rest in proxy.seen] == [target.url + "/v3/auth/domains"]  # absolute form
 
 
 def test_no_proxy_sends_directly_on_a_kept_connection(monkeypatch):
@@ -483,7 +483,7 @@ def test_no_proxy_sends_directly_on_a_kept_connection(monkeypatch):
         monkeypatch.setenv("http_proxy", proxy.url)
         monkeypatch.setenv("no_proxy", "127.0.0.1")
         with transport() as sender:
-            for _ in range(3):
+            for _attempt in range(3):
                 sender.send("GET", target.url + "/", {}, b"")
     assert proxy.seen == [] and (target.connections, len(target.seen)) == (1, 3)
 
@@ -499,7 +499,7 @@ def test_https_proxy_from_the_environment_is_tunnelled(monkeypatch, tls_files):
         with transport(ca_path=str(tls_files.ca_file)) as sender, pytest.raises(ConnectionProblem) as caught:
             sender.send("GET", target.url + "/", {}, b"")
     assert "403" in caught.value.reason and target.seen == []
-    assert [(method, path) for _, method, path, *_ in proxy.seen] == [("CONNECT", target.url.split("://")[1])]
+    assert [(method, path) for _number, method, path, *_rest in proxy.seen] == [("CONNECT", target.url.split("://")[1])]
 
 
 # ---- closing -------------------------------------------------------------------------------------
