@@ -19,6 +19,7 @@ import os
 import re
 import secrets
 import stat
+import threading
 import time
 
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
@@ -57,7 +58,8 @@ def check_writable(path: str) -> None:
         raise AtomicWriteError(f"Cannot write {path}: the directory {directory} is not writable")
 
 
-def write_atomic(path: str, data: bytes, *, mode: int = 0o600, backup: bool = False) -> str | None:
+def write_atomic(path: str, data: bytes, *, mode: int = 0o600, backup: bool = False,
+                 durable: bool = True) -> str | None:
     """Replace ``path`` with ``data``; return the backup's path, if one was made.
 
     ``path`` must not be a symbolic link, nor anything but a regular file if it exists: either is
@@ -65,17 +67,23 @@ def write_atomic(path: str, data: bytes, *, mode: int = 0o600, backup: bool = Fa
     followed: a rename never follows one.) With ``backup``, an existing file is first copied
     beside it as ``<name>.<YYYYmmddTHHMMSS>.<pid>~`` (UTC), mode 0600. Raises AtomicWriteError; on
     failure the original file is untouched and no temporary file or new backup is left behind.
+
+    ``durable=False`` skips both flushes to disk (the data's and the rename's): only for a file
+    whose loss or staleness after a crash is harmless, because its readers can tell (a fingerprint
+    names the hash of the bytes it describes). Readers still see the old content or the new.
     """
     _check_mode(mode)
     path = os.fspath(path)
     exists = _existing_regular(path, "write") is not None
     backup_path = _backup(path) if backup and exists else None
     try:
-        _replace(path, data, mode)
+        _replace(path, data, mode, durable=durable)
     except OSError as exc:
         if backup_path is not None:
             _remove_quietly(backup_path)  # the original is untouched, so its copy is clutter
         raise AtomicWriteError(f"Failed to write {path}: {_reason(exc)}") from exc
+    if not durable:
+        return backup_path
     try:
         _fsync_directory(_directory_of(path))
     except OSError as exc:
@@ -191,26 +199,60 @@ def link_previous(path: str, keep_path: str) -> bool:
     return True
 
 
-def leftover_temporaries(path: str) -> list:
+# The shape of every temporary name this module and its callers write (see leftover_temporaries).
+_TEMPORARY_NAME = re.compile(r"\..*\.[0-9a-f]{16}\.tmp\Z")
+_TEMPORARY_SUFFIX_LENGTH = len(".0123456789abcdef.tmp")
+
+
+def temporary_names(directory: str) -> tuple:
+    """The names in ``directory`` shaped like one of our temporary files (none if it cannot be read)."""
+    try:
+        entries = os.listdir(directory or ".")
+    except OSError:
+        return ()
+    return tuple(sorted(entry for entry in entries if _TEMPORARY_NAME.match(entry)))
+
+
+class TemporaryListings:
+    """One ``temporary_names`` listing per directory, shared by every file of one task.
+
+    A batch keeps thousands of files in one directory; listing it once per file made the whole
+    batch quadratic. Sharing one listing is safe because a leftover of a file is only ever made
+    by a write to that file, under its lock: one found here is checked again under that lock (it
+    may be gone), and one that another run leaves after the listing is found by the next run.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict = {}
+        self._guard = threading.Lock()
+
+    def names(self, directory: str) -> tuple:
+        with self._guard:  # one listing per directory, even when many threads ask at once
+            if directory not in self._names:
+                self._names[directory] = temporary_names(directory)
+            return self._names[directory]
+
+
+def leftover_temporaries(path: str, listings: TemporaryListings | None = None) -> list:
     """The temporary files that an interrupted write of ``path`` may have left beside it.
 
     ``write_atomic`` writes ``.<name>.<16 hex>.tmp`` and renames it; a process killed in between
     leaves it (a complete vault-encrypted file, perhaps of a key deleted since). The same holds
     for the journal (``..<name>.journal.<hex>.tmp``) and the kept previous version
     (``..<name>.previous.<hex>.tmp``). Only regular files of this user or root count: the caller
-    holds the file's lock, so no write of ours can be under way.
+    holds the file's lock, so no write of ours can be under way. ``listings``: the task's shared
+    directory listings, instead of a listing of its own.
     """
     directory, name = os.path.split(os.fspath(path))
-    pattern = re.compile(r"\.(?:\." + re.escape(name) + r"\.(?:journal|previous|fingerprint)|" + re.escape(name)
-                         + r")\.[0-9a-f]{16}\.tmp\Z")
-    try:
-        entries = os.listdir(directory or ".")
-    except OSError:
-        return []
+    names = listings.names(directory) if listings is not None else temporary_names(directory)
+    # Every name in ``names`` ends in ".<16 hex>.tmp"; what comes before says whose it is.
+    stems = {f".{name}", f"..{name}.journal", f"..{name}.previous", f"..{name}.fingerprint"}
     found = []
-    for entry in sorted(entries):
+    for entry in names:
+        if entry[:-_TEMPORARY_SUFFIX_LENGTH] not in stems:
+            continue
         candidate = os.path.join(directory, entry)
-        status = _lstat_or_none(candidate) if pattern.match(entry) else None
+        status = _lstat_or_none(candidate)
         if status is not None and stat.S_ISREG(status.st_mode) and status.st_uid in (os.geteuid(), 0):
             found.append(candidate)
     return found
@@ -346,11 +388,11 @@ def _hard_link(path: str, link: str, original: os.stat_result) -> None:
         raise
 
 
-def _replace(target: str, data: bytes, mode: int) -> None:
+def _replace(target: str, data: bytes, mode: int, *, durable: bool = True) -> None:
     # The temporary file sits in the target's directory: os.replace is atomic only within one
     # file system.
     temporary = _temporary_name(target)
-    _write_new(temporary, data, mode)
+    _write_new(temporary, data, mode, durable=durable)
     try:
         os.replace(temporary, target)
     except BaseException:
@@ -363,7 +405,7 @@ def _temporary_name(target: str) -> str:
     return os.path.join(_directory_of(target), f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp")
 
 
-def _write_new(path: str, data: bytes, mode: int) -> None:
+def _write_new(path: str, data: bytes, mode: int, *, durable: bool = True) -> None:
     """Create ``path``, which must not exist, holding ``data``, then set ``mode``.
 
     The file is created 0600 (less if the umask says so; the descriptor stays writable), so no
@@ -376,7 +418,8 @@ def _write_new(path: str, data: bytes, mode: int) -> None:
             while view:
                 view = view[os.write(descriptor, view):]
             os.fchmod(descriptor, mode)
-            os.fsync(descriptor)
+            if durable:
+                os.fsync(descriptor)
         finally:
             os.close(descriptor)
     except BaseException:

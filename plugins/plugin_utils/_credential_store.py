@@ -265,10 +265,15 @@ class VaultedCredentialFile:
 
 # ---- yaml: what Ansible itself will read -------------------------------------------------------
 
+# libyaml's parser when PyYAML has it, as Ansible's own loader does: the same documents, about ten
+# times less CPU than the pure-Python one, which a batch of thousands of files feels.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _yaml_mapping(text: str, display: str) -> dict:
     """The vars file as Ansible's YAML loader reads it: a mapping (or nothing)."""
     try:
-        loaded = yaml.safe_load(text)
+        loaded = yaml.load(text, Loader=_SAFE_LOADER)  # a safe loader, C or Python
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

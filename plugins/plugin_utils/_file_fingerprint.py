@@ -147,6 +147,10 @@ def read_fingerprint(credentials_path: str, content: bytes, *, fmt: str, vars_pr
 
 
 def write_fingerprint(credentials_path: str, fingerprint: Fingerprint) -> None:
-    """Record ``fingerprint`` beside the file. A failure only costs a decryption next time."""
+    """Record ``fingerprint`` beside the file. A failure only costs a decryption next time.
+
+    Not flushed to disk: after a crash, a fingerprint that is lost, torn or older than the file
+    no longer matches the file's hash, and is ignored (a decryption, not a wrong answer).
+    """
     with contextlib.suppress(AtomicWriteError):
-        write_atomic(fingerprint_path_for(credentials_path), fingerprint.to_bytes(), mode=0o600)
+        write_atomic(fingerprint_path_for(credentials_path), fingerprint.to_bytes(), mode=0o600, durable=False)

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
+    TemporaryListings,
     leftover_temporaries,
     link_previous,
     remove_durably,
@@ -58,6 +59,8 @@ class RunContext:
     warn: Callable[[str], None]
     # The controller's private state directory (per-user locks, indexes, file-less journals).
     state_dir: str
+    # One listing per directory for the whole task, to look for what interrupted runs left behind.
+    temporaries: TemporaryListings = field(default_factory=TemporaryListings)
 
 
 class SecretDestination:
@@ -66,8 +69,9 @@ class SecretDestination:
 
     def __init__(self, *, store: VaultedCredentialFile | None, encrypt_secret: tuple, vault_secrets: list,
                  return_secret: bool, given_path: str | None = None, remember: bool = False,
-                 directory_exists: bool = True) -> None:
+                 directory_exists: bool = True, temporaries: TemporaryListings | None = None) -> None:
         self.store = store
+        self._temporaries = temporaries
         self.return_secret = return_secret
         self.path = given_path  # as the task named it, for results and messages
         self._encrypt_secret = encrypt_secret
@@ -188,7 +192,7 @@ class SecretDestination:
         return cls(store=store, encrypt_secret=encrypt_secret, vault_secrets=context.vault_secrets,
                    return_secret=return_secret, given_path=credentials_file,
                    remember=remember and not context.check_mode,
-                   directory_exists=missing_directory is None)
+                   directory_exists=missing_directory is None, temporaries=context.temporaries)
 
     def is_current(self, facts: CredentialFacts) -> bool:
         """Whether writing the file's own key with ``facts`` would change nothing (no file: nothing to hold).
@@ -267,7 +271,7 @@ class SecretDestination:
         """What an interrupted run left beside the file: temporary files, and a previous copy no journal needs."""
         if self.store is None:
             return []
-        found = leftover_temporaries(self.store.path)
+        found = leftover_temporaries(self.store.path, self._temporaries)
         previous = previous_path_for(self.store.path)
         if not journal_open and os.path.isfile(previous) and not os.path.islink(previous):
             found.append(previous)  # the journal is removed first, so a kill between the two leaves this

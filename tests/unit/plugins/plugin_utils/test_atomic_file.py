@@ -16,6 +16,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskE
 from ansible_collections.keywarden.iam.plugins.plugin_utils import _atomic_file
 from ansible_collections.keywarden.iam.plugins.plugin_utils._atomic_file import (
     AtomicWriteError,
+    TemporaryListings,
     UnsafePathError,
     check_writable,
     leftover_temporaries,
@@ -541,6 +542,31 @@ def test_leftover_temporaries_are_the_interrupted_writes_of_this_file_only(tmp_p
         (tmp_path / name).write_text("x")
     (tmp_path / ".creds.yml.aaaaaaaaaaaaaaaa.tmp").symlink_to(tmp_path / "creds.yml")  # never a link
     assert sorted(leftover_temporaries(str(target))) == sorted(str(tmp_path / name) for name in ours)
+
+
+def test_a_shared_listing_finds_what_a_listing_of_its_own_finds_and_lists_each_directory_once(
+        tmp_path, monkeypatch) -> None:
+    names = [".a.yml.0123456789abcdef.tmp", "..b.yml.journal.fedcba9876543210.tmp", "a.yml", "b.yml",
+             ".c.yml.lock"]
+    for name in names:
+        (tmp_path / name).write_text("x")
+    listed = []
+    real_listdir = os.listdir
+    monkeypatch.setattr(_atomic_file.os, "listdir", lambda path: listed.append(path) or real_listdir(path))
+    listings = TemporaryListings()
+    for name in ("a.yml", "b.yml", "c.yml"):
+        path = str(tmp_path / name)
+        assert leftover_temporaries(path, listings) == leftover_temporaries(path)
+    assert listed.count(str(tmp_path)) == 1 + 3  # the shared listing once, and each unshared call
+
+
+def test_a_shared_listing_does_not_report_a_leftover_removed_since(tmp_path) -> None:
+    leftover = tmp_path / ".a.yml.0123456789abcdef.tmp"
+    leftover.write_text("x")
+    listings = TemporaryListings()
+    assert leftover_temporaries(str(tmp_path / "a.yml"), listings) == [str(leftover)]
+    leftover.unlink()  # by another run, between this task's listing and this file's turn
+    assert leftover_temporaries(str(tmp_path / "a.yml"), listings) == []
 
 
 def test_link_previous_twice_leaves_no_temporary_link(tmp_path) -> None:

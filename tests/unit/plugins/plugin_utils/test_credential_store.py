@@ -285,3 +285,29 @@ def test_vaulted_text_on_ansible_core_2_18(tmp_path: Path) -> None:
     shown = json.loads(json.dumps({"secret": value}, cls=AnsibleJSONEncoder))
     assert shown["secret"]["__ansible_vault"].startswith("$ANSIBLE_VAULT;1.2;AES256;prod\n")
     assert SECRET not in json.dumps(shown)
+
+
+def test_yaml_is_read_with_libyaml_when_pyyaml_has_it_as_ansible_does(tmp_path: Path, monkeypatch) -> None:
+    # The pure-Python parser cost a batch of thousands of vaulted YAML files most of its CPU.
+    import yaml
+
+    from ansible_collections.keywarden.iam.plugins.plugin_utils import _credential_store
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml: the pure-Python loader is all there is")
+    used = []
+    real_load = yaml.load
+    monkeypatch.setattr(_credential_store.yaml, "load",
+                        lambda text, Loader: used.append(Loader) or real_load(text, Loader))
+    path = tmp_path / "vault.yml"
+    path.write_bytes(encrypt("db_password: hunter2\n"))
+    write(store(path), CREDS)
+    assert used and set(used) == {yaml.CSafeLoader}
+
+
+def test_invalid_yaml_names_its_line_and_quotes_none_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "vault.yml"
+    path.write_bytes(encrypt(f"db_password: hunter2\nbroken: [{SECRET}\n"))
+    with pytest.raises(CredentialFileError, match=r"is not valid YAML \(line \d+\)") as raised:
+        write(store(path), CREDS)
+    assert SECRET not in str(raised.value)

@@ -144,3 +144,23 @@ def test_a_file_the_play_cannot_open_stops_a_rotation_that_must_read_it_before_a
     result = run_access_key(params_for(iam, "bob", path), context)
     assert result["failed"] and "Cannot decrypt" in result["msg"]
     assert iam.keys_of("bob") == keys
+
+
+def test_the_record_is_not_flushed_to_disk_but_the_credentials_file_is(run, tmp_path, monkeypatch):
+    # A fingerprint lost or older than the file after a crash no longer matches the file's hash, so
+    # flushing it buys nothing; the credentials file and its journal are flushed as before.
+    from ansible_collections.keywarden.iam.plugins.plugin_utils import _atomic_file
+
+    path = tmp_path / "bob.yml"
+    run("bob", path)
+    flushed = []
+    real_fsync = os.fsync
+
+    def counting(descriptor):
+        flushed.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        return real_fsync(descriptor)
+
+    monkeypatch.setattr(_atomic_file.os, "fsync", counting)
+    run("bob", path)
+    assert not [name for name in flushed if name.endswith(".tmp") and ".fingerprint." in name]
+    assert [name for name in flushed if os.path.basename(name).startswith(".bob.yml.")]  # the new file's data
