@@ -62,9 +62,9 @@ options:
     default: false
   max_workers:
     description:
-      - How many users are read at the same time, from 1 to 64.
+      - How many users are read at the same time, from 1 to 128.
     type: int
-    default: 8
+    default: 16
   root_users:
     description:
       - Names or IDs of the users that are the account's root identity, for C(iam-root-access-key-check).

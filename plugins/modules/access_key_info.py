@@ -71,9 +71,9 @@ options:
     version_added: 0.1.0
   max_workers:
     description:
-      - How many users are read at the same time, from 1 to 64.
+      - How many users are read at the same time, from 1 to 128.
     type: int
-    default: 8
+    default: 16
     version_added: 0.1.0
   root_users:
     description:

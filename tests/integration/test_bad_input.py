@@ -61,6 +61,8 @@ CASES = [
     Case("max_age far too large", "max_age must be from 1 to 36500", {"rotate": "when_older", "max_age": 9999999999}),
     Case("timeout far too large", "timeout must be from 1 to 3600 seconds", {"timeout": 99999999999}),
     Case("setuid file mode", "sets the setuid, setgid or sticky bit", {"file_mode": "04600"}),
+    Case("more workers than the cap", "max_workers must be from 1 to 128 (users at once), not 129",
+         {"max_workers": 129}),
 ]
 
 

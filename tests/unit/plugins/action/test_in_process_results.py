@@ -139,7 +139,7 @@ INFO_CASES = {
     "nobody readable": {"user_name": "nobody"},
     "no such user id": {"user_id": "0" * 32},
     "empty list": {"users": []},
-    "out of range": {"all_users": True, "max_workers": 65},
+    "out of range": {"all_users": True, "max_workers": 129},
     "mutually exclusive": {"user_id": BOB_ID, "user_name": "bob"},
     "unknown option": {"user_id": BOB_ID, "bogus": True},
     "wrong type": {"user_id": BOB_ID, "last_used": "sometimes"},

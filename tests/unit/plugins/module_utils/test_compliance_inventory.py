@@ -91,8 +91,8 @@ def test_root_from_the_listing_or_from_root_users():
 @pytest.mark.parametrize("params, problem", [
     (selection(all_users=True, users=["a"]), "leave out users"),
     (selection(users=[]), "users name no user"),
-    (selection(max_workers=0), "between 1 and 64"),
-    (selection(max_workers=65), "between 1 and 64"),
+    (selection(max_workers=0), "between 1 and 128"),
+    (selection(max_workers=129), "between 1 and 128"),
 ])
 def test_selection_problems(params, problem):
     assert problem in inventory.selection_problem(params)
