@@ -1,19 +1,23 @@
 """make bench: keywarden.iam against the local IAM-compatible server with injected latency.
 
-For N users (default 1, 100 and 1,000), each holding two keys (an inactive one 200 days old and
-an active one 120 days old, whose secret is in the user's vaulted file):
+For N users (default 1, 100, 1,000 and 5,000), each holding two keys (an inactive one 200 days
+old and an active one 120 days old, whose secret is in the user's vaulted file):
 
 - rotation at the two-key limit (delete the inactive key, create, verify, deactivate the old one);
 - the no-op check that follows (nothing to do);
-- info (the users' keys listed);
+- info (the users' keys listed, with their last use);
 
-each in batch mode (one task for all users) and, for the smaller sizes, as a loop of one task per
-user, next to the floor of Ansible itself (a loop of ansible.builtin.command: true). It reports
-wall time, API requests per user per operation (the server's counters) and peak memory (the
-largest resident set of any process of the run), prints a table and writes docs/benchmarks.md.
+each in batch mode (one task for all users) at each worker count (default 32 and 128), and, for
+the smaller sizes, as a loop of one task per user next to the floors of Ansible itself (loops of
+``command: true`` and ``debug``). For every run: wall time, the physical limit (requests x
+latency / workers) and the ratio to it, API requests per user (the server's counters), CPU per
+user of the collection and of the server apart, and peak memory (the largest resident set of any
+process of the run). It prints a table, writes docs/benchmarks.md and, beside it,
+images/bench-wall-time.svg (wall time against users, next to the limit).
 
-And a zero-downtime fleet rotation (role fleet_rotation) across ``--fleet-hosts`` local hosts
-(default 100): wall time, API requests, time per host.
+Then many accounts through Ansible's forks (tests/bench/accounts.py, default 20 accounts x 500
+users), and a zero-downtime fleet rotation (role fleet_rotation) across ``--fleet-hosts`` local
+hosts (default 100): wall time, API requests, time per host.
 
 These are measurements, not tests: nothing here asserts a time.
 """
@@ -36,6 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.bench.plot import wall_time_plot  # noqa: E402
 from tests.fakeiam.harness import FakeIam  # noqa: E402
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -55,10 +60,34 @@ class Measurement:
     requests: int
     peak_mb: float
     changed: bool
+    workers: int = 1
+    client_cpu: float = 0.0   # CPU seconds of ansible-playbook and everything it started
+    server_cpu: float = 0.0   # CPU seconds of the local server during the run
+    latency_ms: int = 0
 
     @property
     def per_user(self) -> float:
         return self.requests / self.users if self.users else 0.0
+
+    @property
+    def limit(self) -> float:
+        """The physical limit: requests x latency / workers (a loop runs one request at a time)."""
+        workers = self.workers if self.mode == "batch" else 1
+        return self.requests * self.latency_ms / 1000 / workers
+
+    @property
+    def ratio(self) -> float:
+        return self.seconds / self.limit if self.limit else 0.0
+
+
+@dataclass
+class Run:
+    """One ansible-playbook run: wall seconds, peak MB, CPU seconds of its processes, and its output."""
+
+    seconds: float
+    peak_mb: float
+    cpu: float
+    output: str
 
 
 def install_collection() -> None:
@@ -88,10 +117,21 @@ def seed(users: int) -> dict:
 
 
 def write_vaulted_files(iam: FakeIam, files_dir: Path, users: int) -> None:
-    """Each user's file holds their active key, as the previous rotation would have left it."""
+    """Each user's file holds their active key, as the previous rotation would have left it.
+
+    That is with the fingerprint beside it (``_file_fingerprint``): the steady state of a fleet
+    that this collection keeps. A file written by other means costs its first run one more
+    vault key derivation (about 3.5 ms of CPU) to read it.
+    """
     sys.path.insert(0, str(COLLECTIONS))
     from ansible.parsing.vault import VaultLib, VaultSecret
     from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import Credentials, render
+    from ansible_collections.keywarden.iam.plugins.plugin_utils._file_fingerprint import (
+        CredentialFacts,
+        Fingerprint,
+        content_hash,
+        write_fingerprint,
+    )
 
     secret = ("default", VaultSecret(VAULT_PASSWORD.encode()))
     vault = VaultLib([secret])
@@ -101,54 +141,79 @@ def write_vaulted_files(iam: FakeIam, files_dir: Path, users: int) -> None:
             if user["name"] == "admin":
                 continue
             active = next(key for key in user["keys"] if key["status"] == "active")
-            text = render("yaml", Credentials(active["access"], active["secret"], user_id=user["id"],
-                                              user_name=user["name"], domain_id=account["domain_id"]))
+            creds = Credentials(active["access"], active["secret"], user_id=user["id"], user_name=user["name"],
+                                domain_id=account["domain_id"])
+            content = vault.encrypt(render("yaml", creds), secret[1])
             path = files_dir / f"{user['name']}.yml"
-            path.write_bytes(vault.encrypt(text, secret[1]))
+            path.write_bytes(content)
             path.chmod(0o600)
+            facts = CredentialFacts.of(creds)
+            write_fingerprint(str(path), Fingerprint(content_hash(content), "yaml", "iam_", facts, whole=True,
+                                                     current_for=facts))
     del users
 
 
 def run_playbook(work: Path, playbook: str, variables: dict, *, inventory: Path | None = None,
                  forks: int = 5) -> tuple[float, float, str]:
     """Wall seconds, peak MB and output of one ansible-playbook run."""
+    run = run_measured(work, playbook, variables, inventory=inventory, forks=forks)
+    return run.seconds, run.peak_mb, run.output
+
+
+def run_measured(work: Path, playbook: str, variables: dict, *, inventory: Path | None = None,
+                 forks: int = 5) -> Run:
+    """One ansible-playbook run, measured by a child Python that starts it and waits for it.
+
+    The child reports, for the processes it waited for (ansible-playbook and, through it, its
+    workers): the peak resident set (ru_maxrss, KiB on Linux) and their CPU time (user + system),
+    so that the bench's own memory and CPU do not count.
+    """
     vars_file = work / "vars.json"
     vars_file.write_text(json.dumps(variables))
-    command = [str(BIN / "ansible-playbook"), str(PLAYBOOKS / playbook), "-e", f"@{vars_file}",
+    playbook_path = playbook if os.path.isabs(playbook) else str(PLAYBOOKS / playbook)
+    command = [str(BIN / "ansible-playbook"), playbook_path, "-e", f"@{vars_file}",
                "--vault-password-file", str(work / "vault-password"), "--forks", str(forks)]
     if inventory is not None:
         command += ["-i", str(inventory)]
-    # A child Python reports the peak resident set of the run's processes (ru_maxrss of its
-    # waited-for descendants, in KiB on Linux), so the bench's own memory does not count.
     probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
              "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
              "print(p.stdout[-4000:] + p.stderr[-4000:]); "
-             "print('BENCH', time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)")
+             "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+             "print('BENCH', time.perf_counter() - t, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime)")
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_HOME": str(work / "ansible-home"),
            "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
            "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
     completed = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, env=env,
                                check=True)
     last = completed.stdout.strip().splitlines()[-1].split()
-    seconds, peak_kib, returncode = float(last[1]), int(last[2]), int(last[3])
+    seconds, peak_kib, returncode, cpu = float(last[1]), int(last[2]), int(last[3]), float(last[4])
     if returncode != 0:
         raise SystemExit(f"{playbook} failed:\n{completed.stdout[-6000:]}")
-    return seconds, peak_kib / 1024, completed.stdout
+    return Run(seconds, peak_kib / 1024, cpu, completed.stdout)
 
 
 def measure(iam: FakeIam, work: Path, scenario: str, mode: str, playbook: str, variables: dict,
-            users: int) -> Measurement:
+            users: int, *, latency_ms: int = 0) -> Measurement:
     iam.reset_counters()
-    seconds, peak_mb, output = run_playbook(work, playbook, variables)
+    server_before = iam.server_cpu_seconds()
+    run = run_measured(work, playbook, variables)
+    server_cpu = iam.server_cpu_seconds() - server_before
     counters = iam.counters()
-    changed = "changed=0" not in output.split("PLAY RECAP")[-1]
-    result = Measurement(scenario, mode, users, seconds, counters["total"], peak_mb, changed)
-    print(f"  {scenario:<22} {mode:<6} N={users:<5} {seconds:7.2f} s  {result.per_user:5.2f} req/user  "
-          f"{peak_mb:6.1f} MB  changed={changed}", flush=True)
+    changed = "changed=0" not in run.output.split("PLAY RECAP")[-1]
+    workers = int(variables.get("workers", 1)) if mode == "batch" else 1
+    result = Measurement(scenario, mode, users, run.seconds, counters["total"], run.peak_mb, changed,
+                         workers=workers, client_cpu=run.cpu, server_cpu=server_cpu, latency_ms=latency_ms)
+    limit = f"{result.ratio:5.2f}x limit" if result.limit else ""
+    print(f"  {scenario:<22} {mode:<6} N={users:<5} w={workers:<4} {run.seconds:7.2f} s  {limit}  "
+          f"{result.per_user:5.2f} req/user  cpu/user {1000 * run.cpu / users:6.2f} ms (server "
+          f"{1000 * server_cpu / users:5.2f})  {run.peak_mb:6.1f} MB  changed={changed}", flush=True)
     return result
 
 
-def bench_size(users: int, latency_ms: int, workers: int) -> list:
+def bench_size(users: int, latency_ms: int, workers: int | list, *, loops: bool | None = None) -> list:
+    """Batch rotation, no-op and info for ``users`` users at each worker count; loops with the floors."""
+    worker_counts = [workers] if isinstance(workers, int) else list(workers)
+    loops = users in LOOP_SIZES if loops is None else loops
     results = []
     with tempfile.TemporaryDirectory(prefix="keywarden-bench-") as tmp:
         work = Path(tmp)
@@ -159,18 +224,27 @@ def bench_size(users: int, latency_ms: int, workers: int) -> list:
             domain_id = iam.state()["accounts"][0]["domain_id"]
             names = [f"user{index:04d}" for index in range(users)]
             base = {"iam_url": iam.url, "auth_ak": ADMIN_AK, "auth_sk": ADMIN_SK, "domain_id": domain_id,
-                    "users": names, "files_dir": str(work / "files"), "workers": workers}
-            modes = [("batch", "batch.yml")] + ([("loop", "loop.yml")] if users in LOOP_SIZES else [])
-            for mode, playbook in modes:
+                    "users": names, "files_dir": str(work / "files")}
+            runs = [("batch", "batch.yml", count) for count in worker_counts]
+            runs += [("loop", "loop.yml", 1)] if loops else []
+            for mode, playbook, count in runs:
+                shutil.rmtree(work / "files", ignore_errors=True)
+                shutil.rmtree(work / "ansible-home", ignore_errors=True)
                 iam.reset()
                 write_vaulted_files(iam, work / "files", users)
                 iam.set_latency(latency_ms)
-                results.append(measure(iam, work, "rotation at the limit", mode, playbook, base, users))
-                results.append(measure(iam, work, "no-op check", mode, playbook, base, users))
-            results.append(measure(iam, work, "info", "batch", "info_batch.yml", base, users))
-            if users in LOOP_SIZES:
-                results.append(measure(iam, work, "info", "loop", "info.yml", base, users))
-                results.append(measure(iam, work, "floor: command true", "loop", "floor.yml", base, users))
+                variables = {**base, "workers": count}
+                results.append(measure(iam, work, "rotation at the limit", mode, playbook, variables, users,
+                                       latency_ms=latency_ms))
+                results.append(measure(iam, work, "no-op check", mode, playbook, variables, users,
+                                       latency_ms=latency_ms))
+                if mode == "batch":
+                    results.append(measure(iam, work, "info", mode, "info_batch.yml", variables, users,
+                                           latency_ms=latency_ms))
+            if loops:
+                for scenario, playbook in (("info", "info.yml"), ("floor: command true", "floor.yml"),
+                                           ("floor: debug", "floor_debug.yml")):
+                    results.append(measure(iam, work, scenario, "loop", playbook, base, users, latency_ms=latency_ms))
     return results
 
 
@@ -249,23 +323,73 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()}"
 
 
-def report(results: list, latency_ms: int, workers: int, fleet: FleetMeasurement | None = None) -> str:
+def _startup_note(batch: list) -> str:
+    """What starting ansible-playbook adds to the collection's CPU per user, from the 1-user runs."""
+    single = [r.client_cpu for r in batch if r.users == 1]
+    if not single:
+        return ""
+    startup = min(single)
+    return (f" The collection's includes starting ansible-playbook (about {startup:.2f} s of CPU per run, the "
+            f"1-user rows): {startup:.2f} ms per user at 1,000 users, {startup / 5:.2f} ms at 5,000.")
+
+
+def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeasurement | None = None,
+           accounts: list | None = None, plot: str | None = None) -> str:
+    worker_counts = [workers] if isinstance(workers, int) else list(workers)
+    batch = [r for r in results if r.mode == "batch"]
+    loop = [r for r in results if r.mode == "loop"]
     lines = [
         "# Benchmarks",
         "",
         f"Measured by `make bench` on {datetime.date.today().isoformat()}: {machine()}.",
-        f"The local IAM-compatible server answers every API request after {latency_ms} ms of injected latency; "
-        f"batch mode runs {workers} users at once. Each user starts at the two-key limit (an inactive key "
-        "200 days old, an active key 120 days old whose secret is in the user's vaulted file). "
-        "Requests are the server's own count; peak memory is the largest resident set of any process of the run. "
-        "Wall time includes starting ansible-playbook.",
+        f"The local IAM-compatible server answers every API request after {latency_ms} ms of injected latency. "
+        "Each user starts at the two-key limit (an inactive key 200 days old, an active key 120 days old whose "
+        "secret is in the user's vaulted file). Requests are the server's own count; peak memory is the largest "
+        "resident set of any process of the run; wall time includes starting ansible-playbook. CPU is per user: "
+        "the collection's (ansible-playbook and every process it started) and the local server's, measured apart "
+        "in the same run, so one can be told from the other." + _startup_note(batch),
         "",
-        "| scenario | mode | users | wall time (s) | per user (s) | API requests per user | peak memory (MB) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "The **physical limit** is what the network alone costs: requests x latency / workers (the requests the "
+        "run made, the server's count; a loop sends one at a time). No client can beat it with that many "
+        "requests in flight; the ratio says how close the run came.",
+        "",
+        f"## Batch mode: one task for all users ({', '.join(str(count) for count in worker_counts)} workers)",
+        "",
     ]
-    for r in results:
-        lines.append(f"| {r.scenario} | {r.mode} | {r.users} | {r.seconds:.2f} | {r.seconds / r.users:.3f} | "
-                     f"{r.per_user:.2f} | {r.peak_mb:.0f} |")
+    if plot:
+        lines += [f"![Wall time against users, next to the physical limit]({plot})", ""]
+    lines += [
+        "| scenario | users | workers | wall time (s) | physical limit (s) | ratio | requests per user "
+        "| collection CPU per user (ms) | server CPU per user (ms) | peak memory (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(batch, key=lambda r: (r.users, r.workers)):
+        lines.append(f"| {r.scenario} | {r.users} | {r.workers} | {r.seconds:.2f} | {r.limit:.2f} | {r.ratio:.2f} | "
+                     f"{r.per_user:.2f} | {1000 * r.client_cpu / r.users:.2f} | {1000 * r.server_cpu / r.users:.2f} | "
+                     f"{r.peak_mb:.0f} |")
+    if loop:
+        lines += [
+            "",
+            "## Loop mode: one task per user, next to the floors of Ansible itself",
+            "",
+            "A loop pays Ansible's own cost per item. `command: true` is the floor of a module that runs through "
+            "AnsiballZ; `debug` is the floor of an action that runs on the controller. access_key always runs on "
+            "the controller; access_key_info does too when the task runs on localhost.",
+            "",
+            "The network alone costs a loop requests x latency (one request at a time); *beyond the network* "
+            "is the rest of the wall time per user: the collection's and Ansible's own cost per item.",
+            "",
+            "| scenario | users | wall time (s) | per user (s) | beyond the network per user (s) | requests per user "
+            "| collection CPU per user (ms) | peak memory (MB) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in sorted(loop, key=lambda r: r.users):
+            lines.append(f"| {r.scenario} | {r.users} | {r.seconds:.2f} | {r.seconds / r.users:.3f} | "
+                         f"{(r.seconds - r.limit) / r.users:.3f} | {r.per_user:.2f} | "
+                         f"{1000 * r.client_cpu / r.users:.1f} | {r.peak_mb:.0f} |")
+    if accounts:
+        from tests.bench.accounts import report_lines
+        lines += ["", *report_lines(accounts, latency_ms)]
     if fleet is not None:
         lines += [
             "",
@@ -281,27 +405,47 @@ def report(results: list, latency_ms: int, workers: int, fleet: FleetMeasurement
             f"| {fleet.hosts} | {fleet.seconds:.1f} | {fleet.seconds / fleet.hosts:.3f} | {fleet.requests} | "
             f"{fleet.writes} | {fleet.requests / fleet.hosts:.2f} | {fleet.peak_mb:.0f} |",
         ]
-    lines += ["", "Regenerate with `make bench` (about ten minutes on this machine).", ""]
+    lines += ["", "Regenerate with `make bench` (about a quarter of an hour on this machine).", ""]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--sizes", default="1,100,1000,5000")
     parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--workers", default="32,128", help="worker counts for batch mode, comma-separated")
     parser.add_argument("--output", type=Path, default=REPO / "docs" / "benchmarks.md")
     parser.add_argument("--fleet-hosts", type=int, default=100)
     parser.add_argument("--fleet-forks", type=int, default=10)
+    parser.add_argument("--accounts", type=int, default=20, help="accounts for the many-accounts run (0: none)")
+    parser.add_argument("--account-users", type=int, default=500)
+    parser.add_argument("--account-forks", type=int, default=10)
+    parser.add_argument("--account-workers", type=int, default=8, help="users at once per account")
     args = parser.parse_args()
+    worker_counts = [int(count) for count in args.workers.split(",") if count]
     results = []
     started = time.perf_counter()
     install_collection()
     for users in (int(size) for size in args.sizes.split(",") if size):
         print(f"N = {users}", flush=True)
-        results += bench_size(users, args.latency_ms, args.workers)
+        results += bench_size(users, args.latency_ms, worker_counts)
+    accounts = None
+    if args.accounts:
+        from tests.bench.accounts import bench_accounts
+        print(f"{args.accounts} accounts x {args.account_users} users, {args.account_forks} forks", flush=True)
+        accounts = bench_accounts(args.accounts, args.account_users, latency_ms=args.latency_ms,
+                                  forks=args.account_forks, workers=args.account_workers)
     fleet = bench_fleet(args.fleet_hosts, args.latency_ms, args.fleet_forks) if args.fleet_hosts else None
-    text = report(results, args.latency_ms, args.workers, fleet)
+    plot_rows = [(r.scenario, r.workers, r.users, r.seconds, r.limit) for r in results
+                 if r.mode == "batch" and r.users > 1]
+    plot = None
+    if plot_rows:
+        plot_path = args.output.parent / "images" / "bench-wall-time.svg"
+        plot_path.parent.mkdir(parents=True, exist_ok=True)
+        plot_path.write_text(wall_time_plot(plot_rows, title=f"Batch mode at {args.latency_ms} ms latency, "
+                                                             f"{datetime.date.today().isoformat()}"))
+        plot = os.path.relpath(plot_path, args.output.parent)
+    text = report(results, args.latency_ms, worker_counts, fleet, accounts, plot)
     args.output.write_text(text)
     print("\n" + text)
     print(f"(bench took {time.perf_counter() - started:.0f} s; written to {args.output})")
@@ -309,4 +453,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, not this __main__ copy's: tests/bench/accounts.py imports this
+    # file as tests.bench.bench, and both must see one collections path.
+    from tests.bench import bench as _bench
+    _bench.main()
