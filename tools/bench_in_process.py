@@ -31,10 +31,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.bench.bench import ADMIN_AK, ADMIN_SK, seed  # noqa: E402  (the same account as make bench)
 from tests.fakeiam.harness import FakeIam  # noqa: E402
 
 BIN = Path(sys.executable).parent
-ADMIN_AK, ADMIN_SK = "BENCHADMIN0000000001", "benchAdminSecret000000000000000000000001"
 PLAYBOOK = """
 - name: access_key_info for each user, one task per user
   hosts: localhost
@@ -68,17 +68,6 @@ def install(work: Path) -> Path:
     subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", str(tarball), "-p",
                     str(collections)], check=True, capture_output=True)
     return collections
-
-
-def seed(users: int) -> dict:
-    return {"accounts": [{
-        "domain_id": "0b5e9c3a7d2f4e18a6c4b2d0e8f1a3c5", "domain_name": "bench",
-        "users": [{"name": "admin", "admin": True, "keys": [{"access": ADMIN_AK, "secret": ADMIN_SK}]}] + [
-            {"name": f"user{index:04d}", "keys": [
-                {"status": "inactive", "age_days": 200, "description": "left from the last rotation"},
-                {"status": "active", "age_days": 120, "description": "in use"},
-            ]} for index in range(users)],
-    }]}
 
 
 def run(work: Path, collections: Path, iam: FakeIam, mode: str, users: int) -> tuple[float, int]:

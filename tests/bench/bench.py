@@ -45,7 +45,8 @@ from tests.fakeiam.harness import FakeIam  # noqa: E402
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 BIN = Path(sys.executable).parent
-COLLECTIONS = Path(tempfile.mkdtemp(prefix="keywarden-bench-collections-"))
+# Made by install_collection, removed at the end of main: importing this module creates nothing.
+COLLECTIONS = Path(tempfile.gettempdir()) / f"keywarden-bench-collections-{os.getpid()}"
 VAULT_PASSWORD = "bench-vault-password"
 ADMIN_AK, ADMIN_SK = "BENCHADMIN0000000001", "benchAdminSecret000000000000000000000001"
 LOOP_SIZES = (1, 100)   # a loop of 1,000 tasks would take many minutes and show nothing new
@@ -95,6 +96,9 @@ def install_collection() -> None:
 
     The bench measures the packaged artifact, and no other build can swap it out mid-run.
     """
+    COLLECTIONS.mkdir(mode=0o700, exist_ok=True)
+    if COLLECTIONS.is_symlink() or COLLECTIONS.stat().st_uid != os.getuid():
+        raise SystemExit(f"{COLLECTIONS} is not this user's own directory; remove it and run the bench again")
     dist = COLLECTIONS / "dist"
     subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", str(REPO), "--output-path", str(dist)],
                    check=True, capture_output=True)
