@@ -199,17 +199,19 @@ def link_previous(path: str, keep_path: str) -> bool:
     return True
 
 
-# The shape of every temporary name this module and its callers write (see leftover_temporaries).
-_TEMPORARY_NAME = re.compile(r"\..*\.[0-9a-f]{16}\.tmp\Z")
-_TEMPORARY_SUFFIX_LENGTH = len(".0123456789abcdef.tmp")
+# The shape of every temporary name this module writes: ``.<name>.<hex>.tmp`` (``_temporary_name``;
+# the journal's and the previous version's names start with two dots, see leftover_temporaries).
+_TEMPORARY_HEX_BYTES = 8
+_TEMPORARY_SUFFIX_LENGTH = len(f".{'0' * 2 * _TEMPORARY_HEX_BYTES}.tmp")
+_TEMPORARY_NAME = re.compile(r"\..*\.[0-9a-f]{" + str(2 * _TEMPORARY_HEX_BYTES) + r"}\.tmp\Z", re.DOTALL)
 
 
-def temporary_names(directory: str) -> tuple:
-    """The names in ``directory`` shaped like one of our temporary files (none if it cannot be read)."""
+def temporary_names(directory: str) -> tuple | None:
+    """The names in ``directory`` shaped like one of our temporary files (None if it cannot be read)."""
     try:
         entries = os.listdir(directory or ".")
     except OSError:
-        return ()
+        return None
     return tuple(sorted(entry for entry in entries if _TEMPORARY_NAME.match(entry)))
 
 
@@ -219,18 +221,23 @@ class TemporaryListings:
     A batch keeps thousands of files in one directory; listing it once per file made the whole
     batch quadratic. Sharing one listing is safe because a leftover of a file is only ever made
     by a write to that file, under its lock: one found here is checked again under that lock (it
-    may be gone), and one that another run leaves after the listing is found by the next run.
+    may be gone). One that another run leaves after the listing, killed while this task was
+    under way, is found by the next run; if that run was killed in a rotation, its journal is
+    still open, and the caller lists the directory afresh (``SecretDestination.leftovers``).
     """
 
     def __init__(self) -> None:
         self._names: dict = {}
         self._guard = threading.Lock()
 
-    def names(self, directory: str) -> tuple:
+    def names(self, directory: str) -> tuple | None:
         with self._guard:  # one listing per directory, even when many threads ask at once
-            if directory not in self._names:
-                self._names[directory] = temporary_names(directory)
-            return self._names[directory]
+            names = self._names.get(directory)
+            if names is None:
+                names = temporary_names(directory)
+                if names is not None:  # a directory that could not be read is tried again by the next file
+                    self._names[directory] = names
+            return names
 
 
 def leftover_temporaries(path: str, listings: TemporaryListings | None = None) -> list:
@@ -245,10 +252,10 @@ def leftover_temporaries(path: str, listings: TemporaryListings | None = None) -
     """
     directory, name = os.path.split(os.fspath(path))
     names = listings.names(directory) if listings is not None else temporary_names(directory)
-    # Every name in ``names`` ends in ".<16 hex>.tmp"; what comes before says whose it is.
+    # Every name in ``names`` ends in ".<hex>.tmp"; what comes before says whose it is.
     stems = {f".{name}", f"..{name}.journal", f"..{name}.previous", f"..{name}.fingerprint"}
     found = []
-    for entry in names:
+    for entry in names or ():
         if entry[:-_TEMPORARY_SUFFIX_LENGTH] not in stems:
             continue
         candidate = os.path.join(directory, entry)
@@ -402,7 +409,8 @@ def _replace(target: str, data: bytes, mode: int, *, durable: bool = True) -> No
 
 def _temporary_name(target: str) -> str:
     # The leading dot keeps it out of globs such as group_vars/*.
-    return os.path.join(_directory_of(target), f".{os.path.basename(target)}.{secrets.token_hex(8)}.tmp")
+    return os.path.join(_directory_of(target),
+                        f".{os.path.basename(target)}.{secrets.token_hex(_TEMPORARY_HEX_BYTES)}.tmp")
 
 
 def _write_new(path: str, data: bytes, mode: int, *, durable: bool = True) -> None:

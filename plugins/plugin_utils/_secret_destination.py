@@ -271,7 +271,10 @@ class SecretDestination:
         """What an interrupted run left beside the file: temporary files, and a previous copy no journal needs."""
         if self.store is None:
             return []
-        found = leftover_temporaries(self.store.path, self._temporaries)
+        # An open journal means a rotation of this file was interrupted, perhaps by a run killed
+        # after this task listed the directory: list it afresh, so its temporary file (which may
+        # hold a live secret) goes now rather than at the next run.
+        found = leftover_temporaries(self.store.path, None if journal_open else self._temporaries)
         previous = previous_path_for(self.store.path)
         if not journal_open and os.path.isfile(previous) and not os.path.islink(previous):
             found.append(previous)  # the journal is removed first, so a kill between the two leaves this

@@ -535,7 +535,7 @@ def test_remove_durably_reports_a_failure(tmp_path: Path) -> None:
 def test_leftover_temporaries_are_the_interrupted_writes_of_this_file_only(tmp_path) -> None:
     target = tmp_path / "creds.yml"
     ours = [".creds.yml.0123456789abcdef.tmp", "..creds.yml.journal.fedcba9876543210.tmp",
-            "..creds.yml.previous.00112233445566ff.tmp"]
+            "..creds.yml.previous.00112233445566ff.tmp", "..creds.yml.fingerprint.0011223344556677.tmp"]
     others = [".creds.yml.lock", ".creds.yml.journal", ".other.yml.0123456789abcdef.tmp", ".creds.yml.12345.tmp",
               "creds.yml"]
     for name in ours + others:
@@ -558,6 +558,23 @@ def test_a_shared_listing_finds_what_a_listing_of_its_own_finds_and_lists_each_d
         path = str(tmp_path / name)
         assert leftover_temporaries(path, listings) == leftover_temporaries(path)
     assert listed.count(str(tmp_path)) == 1 + 3  # the shared listing once, and each unshared call
+
+
+def test_a_directory_that_cannot_be_listed_is_tried_again_by_the_next_file(tmp_path, monkeypatch) -> None:
+    leftover = tmp_path / ".a.yml.0123456789abcdef.tmp"
+    leftover.write_text("x")
+    real_listdir = os.listdir
+    failures = [OSError("EMFILE")]
+
+    def listdir(path):
+        if failures:
+            raise failures.pop()
+        return real_listdir(path)
+
+    monkeypatch.setattr(_atomic_file.os, "listdir", listdir)
+    listings = TemporaryListings()
+    assert leftover_temporaries(str(tmp_path / "a.yml"), listings) == []
+    assert leftover_temporaries(str(tmp_path / "a.yml"), listings) == [str(leftover)]
 
 
 def test_a_shared_listing_does_not_report_a_leftover_removed_since(tmp_path) -> None:

@@ -149,18 +149,31 @@ def test_a_file_the_play_cannot_open_stops_a_rotation_that_must_read_it_before_a
 def test_the_record_is_not_flushed_to_disk_but_the_credentials_file_is(run, tmp_path, monkeypatch):
     # A fingerprint lost or older than the file after a crash no longer matches the file's hash, so
     # flushing it buys nothing; the credentials file and its journal are flushed as before.
-    from ansible_collections.keywarden.iam.plugins.plugin_utils import _atomic_file
+    import hashlib
+
+    from ansible_collections.keywarden.iam.plugins.plugin_utils import _atomic_file, _file_fingerprint
 
     path = tmp_path / "bob.yml"
     run("bob", path)
-    flushed = []
-    real_fsync = os.fsync
+    events = []
+    real_fsync, real_fsync_directory, real_write = os.fsync, _atomic_file._fsync_directory, _atomic_file.write_atomic
+    monkeypatch.setattr(_atomic_file.os, "fsync", lambda descriptor: events.append("fsync") or real_fsync(descriptor))
+    monkeypatch.setattr(_atomic_file, "_fsync_directory",
+                        lambda directory: events.append("fsync") or real_fsync_directory(directory))
 
-    def counting(descriptor):
-        flushed.append(os.readlink(f"/proc/self/fd/{descriptor}"))
-        return real_fsync(descriptor)
+    def recorded_write(target, *args, **kwargs):
+        events.append(("write", os.path.basename(target)))
+        try:
+            return real_write(target, *args, **kwargs)
+        finally:
+            events.append(("written", os.path.basename(target)))
 
-    monkeypatch.setattr(_atomic_file.os, "fsync", counting)
-    run("bob", path)
-    assert not [name for name in flushed if name.endswith(".tmp") and ".fingerprint." in name]
-    assert [name for name in flushed if os.path.basename(name).startswith(".bob.yml.")]  # the new file's data
+    monkeypatch.setattr(_file_fingerprint, "write_atomic", recorded_write)
+    result = run("bob", path)
+    assert result["created"]
+    record = FINGERPRINT.format(path.name)
+    assert ("write", record) in events  # the rotation recorded the new file...
+    first = events.index(("write", record))
+    assert events[first + 1] == ("written", record)  # ...with no flush to disk in between
+    assert fingerprint_of(path)["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert "fsync" in events  # the credentials file and the journal still are flushed
