@@ -32,10 +32,11 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
 )
 
 MAX_DESCRIPTION_LENGTH = 255
-# Measured on two cores against a local server with 50 ms of latency (docs/benchmarks.md): up to
-# 16 users at once, a batch stays within 1.2 times its physical limit (the network sets the pace);
-# past 32 the controller's CPU does, and past 64 more threads buy nothing there. The cap leaves
-# room for slower links and larger controllers; the cloud's rate limits are the other bound.
+# Measured on two cores against a local server with 50 ms of latency (tools/bench_workers.py, the
+# rotation guide's table): up to 16 users at once, a batch stays within about 1.15 times its
+# physical limit (the network sets the pace); past 32 the controller's CPU does, and past 64 more
+# threads buy nothing there. The cap leaves room for slower links and larger controllers; the
+# cloud's rate limits are the other bound.
 DEFAULT_MAX_WORKERS = 16
 MAX_WORKERS = 128
 DEFAULT_VERIFY_TIMEOUT = 60

@@ -24,7 +24,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._client import IamCl
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, format_timestamp
 from ansible_collections.keywarden.iam.plugins.module_utils._results import key_summary
 
-# As access_key's (see _access_key_options): chosen from the measurements in docs/benchmarks.md.
+# As access_key's (see _access_key_options): chosen from the same measurements.
 DEFAULT_MAX_WORKERS = 16
 MAX_WORKERS_LIMIT = 128
 

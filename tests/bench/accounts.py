@@ -17,9 +17,9 @@ time. Standalone: ``python tests/bench/accounts.py --accounts 5 --users 100 --fo
 
 From bench.py's main():
 
-    from tests.bench.accounts import bench_accounts, report_lines
+    from tests.bench.accounts import bench_accounts
     accounts = bench_accounts(20, 500, latency_ms=args.latency_ms, forks=10, workers=8)
-    text += "\n".join(report_lines(accounts, args.latency_ms)) + "\n"
+    text = report(results, ..., accounts=accounts)   # report() appends report_lines(accounts, latency_ms)
 """
 
 from __future__ import annotations
@@ -180,7 +180,6 @@ def _bench_accounts(accounts: int, users: int, *, latency_ms: int, forks: int, w
 def report_lines(results: list, latency_ms: int) -> list:
     """A Markdown section for docs/benchmarks.md."""
     lines = [
-        "",
         "## Many accounts: forks",
         "",
         "`docs/examples/accounts/rotate-and-audit.yml` (roles `rotation` then `compliance`, one inventory host per "

@@ -22,7 +22,7 @@ def test_the_report_has_a_row_per_batch_run_and_the_start_up_cost_of_ansible():
                         server_cpu=0.49, latency_ms=50)]
     text = report(runs, 50, [32])
     assert "| no-op check | 1000 | 32 | 2.63 | 1.56 | 1.68 | 1.00 | 1.99 | 0.49 | 67 |" in text
-    assert "about 0.64 s of CPU per run" in text
+    assert "about 0.64 s of CPU per run, the 1-user rows): 0.64 ms per user at 1,000 users." in text
 
 
 def test_the_plot_is_an_svg_with_a_measured_and_a_limit_line_per_worker_count():
