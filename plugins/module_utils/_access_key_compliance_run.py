@@ -18,19 +18,14 @@ import tempfile
 
 from ansible_collections.keywarden.iam.plugins.module_utils import _compliance as compliance
 from ansible_collections.keywarden.iam.plugins.module_utils import _reports as reports
-from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import TaskHost, audit_client, warn
+from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import Audit, TaskHost, audit
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
     SELECTION_MUTUALLY_EXCLUSIVE,
-    collect,
-    failures_warning,
-    inventory_result,
     selection_argument_spec,
     selection_problem,
-    selectors_from_params,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
 
 MUTUALLY_EXCLUSIVE = SELECTION_MUTUALLY_EXCLUSIVE
 RENDERERS = (("json", reports.render_json), ("csv", reports.render_csv), ("html", reports.render_html))
@@ -131,25 +126,16 @@ def run_access_key_compliance(params: dict, host: TaskHost) -> dict:
     problems = [problem for problem in [selection_problem(params), *thresholds.problems()] if problem]
     if problems:
         return {"failed": True, "msg": "; ".join(problems)}
-    try:
-        with audit_client(params, host) as client:
-            inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
-                                root_users=params["root_users"])
-    except TaskError as error:
-        return failure_result(error)
-    result = inventory_result(inventory)
-    if inventory.every_user_failed:
-        return failure_result(inventory.failures[0].error, **result)
-    warning = failures_warning(inventory)
-    if warning:
-        warn(host, warning)
-
+    read = audit(params, host)
+    if not isinstance(read, Audit):
+        return read
+    inventory, result = read.inventory, read.result
     findings = compliance.evaluate(inventory.users, inventory.now, thresholds, params["rules"])
     summary = compliance.summarize(inventory.users, findings, failures=len(inventory.failures))
-    signing_key = client.settings.signing_key
     actions, skipped = compliance.plan_remediation(
         inventory.users, findings, inventory.now, thresholds, rule_ids=params["rules"],
-        age_action=params["age_remediation"], protected_key_ids=[signing_key.access_key] if signing_key else [])
+        age_action=params["age_remediation"],
+        protected_key_ids=[read.signing_key_id] if read.signing_key_id else [])
     report = reports.Report(generated=inventory.now, users=inventory.users, failures=inventory.failures,
                             findings=findings, thresholds=thresholds, rule_ids=params["rules"], summary=summary)
     changed = False

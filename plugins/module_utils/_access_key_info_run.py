@@ -11,20 +11,14 @@ and hand them to ``run_access_key_info`` with their TaskHost (see _audit_task.py
 
 from __future__ import annotations
 
-from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import TaskHost, audit_client, warn
+from ansible_collections.keywarden.iam.plugins.module_utils._audit_task import Audit, TaskHost, audit
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
-from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
     SELECTION_MUTUALLY_EXCLUSIVE,
-    collect,
-    failures_warning,
-    inventory_result,
     is_batch,
     selection_argument_spec,
     selection_problem,
-    selectors_from_params,
 )
-from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
 
 MUTUALLY_EXCLUSIVE = SELECTION_MUTUALLY_EXCLUSIVE
 
@@ -44,18 +38,10 @@ def run_access_key_info(params: dict, host: TaskHost) -> dict:
     problem = selection_problem(params)
     if problem:
         return {"failed": True, "msg": problem}
-    try:
-        with audit_client(params, host) as client:
-            inventory = collect(client, selectors_from_params(params), last_used=params["last_used"],
-                                max_workers=params["max_workers"], root_users=params["root_users"])
-    except TaskError as error:
-        return failure_result(error)
-    result = inventory_result(inventory)
-    if inventory.every_user_failed:
-        return failure_result(inventory.failures[0].error, **result)
-    warning = failures_warning(inventory)
-    if warning:
-        warn(host, warning)
+    read = audit(params, host, last_used=params["last_used"])
+    if not isinstance(read, Audit):
+        return read
+    result = read.result
     if not is_batch(params):
-        result["user_id"] = inventory.users[0].user_id
+        result["user_id"] = read.inventory.users[0].user_id
     return {"changed": False, **result}

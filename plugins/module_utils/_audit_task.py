@@ -15,12 +15,22 @@ the action plugin brings one of its own that behaves alike (plugin_utils/_in_pro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol
 
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
+from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
+from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
+    Inventory,
+    collect,
+    failures_warning,
+    inventory_result,
+    selectors_from_params,
+)
+from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
 
 
 class TaskHost(Protocol):
@@ -45,6 +55,37 @@ def audit_client(params: dict, host: TaskHost) -> IamClient:
     for warning in settings.warnings:
         warn(host, warning)
     return IamClient(settings)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """The users a task read: ``result`` holds what both tasks return of them; ``signing_key_id``
+    is the access key the task signed with (None with password auth)."""
+
+    inventory: Inventory
+    result: dict
+    signing_key_id: str | None
+
+
+def audit(params: dict, host: TaskHost, **collect_options: Any) -> Audit | dict:
+    """Read the users ``params`` select; the task's failure result instead when none could be read.
+
+    A user that fails alone is reported in the result and warned about; the others are kept.
+    ``collect_options``: what else ``_inventory.collect`` takes (``last_used``).
+    """
+    try:
+        with audit_client(params, host) as client:
+            inventory = collect(client, selectors_from_params(params), max_workers=params["max_workers"],
+                                root_users=params["root_users"], **collect_options)
+    except TaskError as error:
+        return failure_result(error)
+    result = inventory_result(inventory)
+    if inventory.every_user_failed:
+        return failure_result(inventory.failures[0].error, **result)
+    warning = failures_warning(inventory)
+    if warning:
+        warn(host, warning)
+    return Audit(inventory, result, client.settings.auth_access_key)
 
 
 def warn(host: TaskHost, warning: str) -> None:
