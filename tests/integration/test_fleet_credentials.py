@@ -197,6 +197,17 @@ def test_fleet_role_delivers_every_format_with_owner_and_mode_once(workdir, iam)
     assert (workdir.path / "web1" / "reloads").read_text() == "reloaded\n"
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="become needs root here (su, no password)")
+def test_fleet_role_checks_the_key_in_process_even_when_the_play_becomes_root(workdir, iam):
+    # With become, the delegated check would run as a module, with the admin secret in its arguments.
+    source = workdir.path / "bob.yml"
+    workdir.write_vaulted(source, render("yaml", key_of(iam, "bob")))
+    run = workdir.run("fleet_credentials.yml", inventory=fleet(workdir, hosts=("web1",)), source=str(source),
+                      play_become=True, formats=["env"], **ADMIN)
+    assert run.rc == 0, run.output
+    assert "keywarden.iam.access_key_info: running in-process on the controller" in run.output
+
+
 @pytest.mark.parametrize("source_format", ["env", "sdk_profile", "obsutil", "csv"])
 def test_fleet_role_reads_every_source_format(workdir, iam, source_format):
     bob = key_of(iam, "bob")
