@@ -20,7 +20,8 @@ What an entry may hold, and where, follows the tools that write such entries: op
 provider's gophertelekomcloud) or ``ak``/``sk`` and ``access_key``/``secret_key`` beside ``auth``
 (otcextensions).
 
-This module needs only the standard library, so that it imports on any managed node. Parsing
+This module needs only the standard library and ansible-core's module_utils, so that it imports on
+any managed node. Parsing
 YAML needs PyYAML, which ansible-core brings on the controller; on a managed node without it a
 YAML file is refused with a message that says what to do (``clouds.json`` needs nothing).
 """
@@ -33,6 +34,8 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.keywarden.iam.plugins.module_utils._endpoints import TCLOUD
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
@@ -60,12 +63,12 @@ class CloudsFile:
     """The clouds configuration that was found: the first clouds file, merged with a secure file."""
 
     path: str
-    clouds: dict
+    clouds: dict = field(repr=False)  # holds passwords and secret keys
     secure_path: str | None = None
     from_override: bool = False
     warnings: tuple = ()
     # Per file: the entries as that file wrote them, to say which file holds a secret.
-    raw: tuple = ()
+    raw: tuple = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -278,8 +281,8 @@ def _entry_from(name: str, config: CloudsFile, document: dict) -> CloudEntry:
     }
     if options["ca_path"]:
         options["ca_path"] = os.path.expanduser(options["ca_path"])
-    verify = _boolean(document.get("verify"), default=True)
-    if _boolean(document.get("insecure"), default=False):
+    verify = _boolean(document.get("verify"), default=True, where=f"verify of clouds.yaml entry {name!r}")
+    if _boolean(document.get("insecure"), default=False, where=f"insecure of clouds.yaml entry {name!r}"):
         verify = False
     options["validate_certs"] = verify
     auth_type = _first(document.get("auth_type"))
@@ -309,13 +312,17 @@ def _regions(document: dict) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()] if text else []
 
 
-def _boolean(value: Any, *, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = _text(value)
-    if text is None:
+def _boolean(value: Any, *, default: bool, where: str) -> bool:
+    """A YAML boolean, or one of the strings Ansible reads as one; anything else is refused.
+
+    Strict on purpose: ``verify: ture`` must not turn certificate checks off.
+    """
+    if value is None:
         return default
-    return text.lower() in ("true", "yes", "1", "on")
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise CloudsYamlError(f"{where} is {value!r}, not a boolean: write true or false") from None
 
 
 def _readable_secrets(name: str, config: CloudsFile) -> list[str]:

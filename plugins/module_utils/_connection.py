@@ -168,7 +168,7 @@ class ConnectionSettings:
 class _Resolved:
     """The connection options after the task, a clouds.yaml entry and the environment were weighed."""
 
-    values: dict
+    values: dict = field(repr=False)  # holds the secrets
     sources: dict
     entry: clouds_yaml.CloudEntry | None = None
     legacy_vendor: str | None = None

@@ -289,6 +289,24 @@ def test_verify_false_in_the_entry_turns_checks_off_with_a_warning(tmp_path):
     assert any("clouds.yaml entry 'prod'" in warning and "verify: false" in warning for warning in settings.warnings)
 
 
+@pytest.mark.parametrize(("verify", "checked"), [("no", False), ("true", True), ("False", False)])
+def test_verify_as_a_string_is_read_as_ansible_reads_a_boolean(tmp_path, verify, checked):
+    write(user_config(tmp_path) / "clouds.yaml", {"prod": {**AKSK_ENTRY, "verify": verify}})
+    assert settings_for({"cloud": "prod"}).validate_certs is checked
+
+
+def test_a_misspelt_verify_is_refused_rather_than_read_as_false(tmp_path):
+    write(user_config(tmp_path) / "clouds.yaml", {"prod": {**AKSK_ENTRY, "verify": "ture"}})
+    with pytest.raises(CloudsYamlError, match="verify of clouds.yaml entry 'prod' is 'ture', not a boolean"):
+        settings_for({"cloud": "prod"})
+
+
+def test_the_loaded_configuration_shows_no_secret_in_its_repr(tmp_path):
+    write(user_config(tmp_path) / "clouds.yaml", {"prod": AKSK_ENTRY, "pw": PASSWORD_ENTRY})
+    shown = repr(_clouds_yaml.load_clouds(dict(os.environ)))
+    assert SK not in shown and PASSWORD_ENTRY["auth"]["password"] not in shown
+
+
 # ---- without a name: AWX's OpenStack credential ---------------------------------------------------------
 
 def test_the_only_entry_of_os_client_config_file_needs_no_name(tmp_path, monkeypatch):
