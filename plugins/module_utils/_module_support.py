@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, keywarden.iam contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What every module of the collection does the same way: options, client, failures.
+"""What the collection's modules do the same way: failures, and refusing to run without their action plugin.
 
 Private to the keywarden.iam collection: the interface may change without notice.
 """
@@ -10,31 +10,8 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
-    connection_argument_spec,
-    settings_from_params,
-)
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._results import failure_result
-
-
-def iam_module(argument_spec: dict, **kwargs) -> AnsibleModule:
-    """An AnsibleModule whose options are the module's own plus the shared connection options."""
-    return AnsibleModule(argument_spec={**connection_argument_spec(), **argument_spec}, **kwargs)
-
-
-def client_for(module: AnsibleModule) -> IamClient:
-    """A client for the module's connection options; bad options end the module with a clear message."""
-    try:
-        settings = settings_from_params(module.params)
-    except TaskError as error:
-        fail_with(module, error)
-    for warning in settings.warnings:
-        module.warn(warning)
-    # A secret read from a clouds.yaml entry is no option value, so Ansible does not mask it by itself.
-    module.no_log_values.update(settings.secrets)
-    return IamClient(settings)
 
 
 def fail_with(module: AnsibleModule, error: TaskError, **result) -> None:
