@@ -21,7 +21,7 @@ from typing import Any, NoReturn, Protocol
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.keywarden.iam.plugins.module_utils._client import IamClient
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import settings_from_params
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import endpoint_secrets, settings_from_params
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
 from ansible_collections.keywarden.iam.plugins.module_utils._inventory import (
     Inventory,
@@ -49,6 +49,7 @@ class TaskHost(Protocol):
 
 def audit_client(params: dict, host: TaskHost) -> IamClient:
     """A client for the connection options; a ConnectionOptionsError says what is wrong with them."""
+    host.no_log_values.update(endpoint_secrets(params))  # before a refusal, which returns the options too
     settings = settings_from_params(params)
     # A secret read from a clouds.yaml entry is no option value, so nothing masks it by itself.
     host.no_log_values.update(settings.secrets)

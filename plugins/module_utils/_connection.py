@@ -25,7 +25,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
@@ -257,6 +258,22 @@ def settings_from_params(
         retries=DEFAULT_RETRIES if retries is None else retries,
         warnings=tuple(warnings),
     )
+
+
+def endpoint_secrets(params: Mapping[str, Any]) -> tuple:
+    """The password an ``iam_endpoint`` option carries (``user:password@host``), for ``no_log_values``.
+
+    Such an endpoint is refused (``normalise_endpoint``) without repeating it, but the option's
+    value still travels in the task's result (``invocation``) unless it is masked.
+    """
+    endpoint = params.get("iam_endpoint")
+    if not isinstance(endpoint, str) or "@" not in endpoint:
+        return ()
+    try:
+        password = urlsplit(endpoint.strip()).password
+    except ValueError:
+        return ()
+    return (password,) if password else ()
 
 
 def environment_source(option: str, value: object, environ: Mapping[str, str]) -> str | None:

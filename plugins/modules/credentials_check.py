@@ -199,7 +199,11 @@ error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.keywarden.iam.plugins.module_utils._connection import DEFAULT_RETRIES, DEFAULT_TIMEOUT
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    endpoint_secrets,
+)
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import DEFAULT_VARS_PREFIX, FORMATS
 from ansible_collections.keywarden.iam.plugins.module_utils._credentials_check import (
     ENDPOINT_OPTIONS,
@@ -229,6 +233,7 @@ def argument_spec() -> dict:
 
 def main() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.no_log_values.update(endpoint_secrets(module.params))
     path, fmt = module.params["path"], module.params["format"]
     result = {"path": path, "format": fmt, "verified": False}
     try:
