@@ -82,6 +82,12 @@ class KeyOperations(Protocol):
     def undo_store(self) -> str | None:
         """Put the file back as it was before the rotation; the key it holds then (None: no file)."""
 
+    def held_key_id(self) -> str | None:
+        """The access key id the credentials file holds now, read from disk (None: no file, or no key in it).
+
+        Raises when the file cannot be read: the caller then cannot rule out that it holds a key.
+        """
+
     def rewrite(self) -> None: ...
 
     def chmod(self, mode: int) -> None: ...
@@ -149,6 +155,9 @@ class _Execution:
         self.ops = ops
         self.outcome = outcome
         self.journal: JournalFacts | None = None
+        # Whether this execution opened the journal itself (BEGIN). One it found open belongs to an
+        # interrupted run: only the steps that settle it may close it, never a failure of this run.
+        self.opened_journal = False
         self.new_key: NewAccessKey | None = None
         # True from a create whose answer was lost until what it made is known to be deleted:
         # until then the journal must stay open, so that the next run can finish the job.
@@ -181,6 +190,7 @@ class _Execution:
         ops, kind = self.ops, step.kind
         if kind == BEGIN:
             self.journal = ops.begin(step)
+            self.opened_journal = True
         elif kind == DELETE:
             ops.delete_key(step.access_key_id or "")
         elif kind == UPDATE:
@@ -247,11 +257,25 @@ class _Execution:
             raise ValueError("a store step without a created key")
         try:
             self.ops.store(self.new_key)
-        except Exception as error:  # any failure to store means nobody holds the secret
+        except Exception as error:
             new_id = self.new_key.key.access_key_id
-            undo = self._delete_again(new_id)
+            if self._may_hold(new_id):
+                # The write got as far as the file (a failure after the rename: the journal's mark,
+                # a flush): deleting the key now would leave the file holding a deleted key.
+                raise _Undone(
+                    f"The secret of the new access key {new_id} reached the credentials file, but storing it failed "
+                    f"afterwards: {_safe(error)}. The key was kept and the journal keeps the rotation open: the next "
+                    "run of this task adopts and verifies it.") from None
+            undo = self._delete_again(new_id)  # the file does not hold it: nobody holds the secret
             raise _Undone(f"Failed to store the secret of the new access key {new_id}: {_safe(error)}. {undo}") \
                 from None
+
+    def _may_hold(self, access_key_id: str) -> bool:
+        """Whether the credentials file may hold ``access_key_id`` now: yes when it cannot be read."""
+        try:
+            return self.ops.held_key_id() == access_key_id
+        except Exception:  # noqa: BLE001 - an unreadable file may hold it, so it must not be deleted
+            return True
 
     def _verify(self, access_key_id: str) -> None:
         try:
@@ -287,13 +311,15 @@ class _Execution:
         if self.create_uncertain:
             message += (" A key may have been created: the journal keeps the rotation open, so the next run of this "
                         "task finds that key and deletes it.")
-        elif self.outcome.world.journal_phase == PHASE_CREATING and step.kind != BEGIN:
+        elif self.outcome.world.journal_phase == PHASE_CREATING and step.kind != BEGIN and self.opened_journal:
             # Nothing was created (or what was created is already deleted again): close the journal.
             try:
                 self.ops.end()
                 self._done(Step(END, "close the journal: the rotation was abandoned"))
             except errors.TaskError:
                 pass  # the next run finds the journal and closes it
+        elif self.outcome.world.journal_phase == PHASE_CREATING:
+            message += " The journal of the interrupted rotation stays open: the next run of this task settles it."
         elif self.outcome.world.journal_phase is not None:
             message += (" The new key is stored and the journal keeps the rotation open: the next run of this task "
                         "finishes it.")

@@ -239,6 +239,14 @@ class KeyBackend:
         restored = self._destination().undo(previous_kept=self.journal.previous_kept)
         return restored.access_key_id if restored else None
 
+    def held_key_id(self) -> str | None:
+        """What the file holds on disk now, whatever this run believes it wrote (decrypted afresh)."""
+        store = self.destination.store if self.destination else None
+        if store is None:
+            return None  # a secret meant only for the task result, which never arrives after a failure
+        creds = store.read().creds
+        return creds.access_key_id if creds else None
+
     def rewrite(self) -> None:
         destination = self._destination()
         stored = destination.stored

@@ -118,7 +118,13 @@ class MemoryIam:
         self.secrets_held.add(new_key.key.access_key_id)
         if self.has_file:
             self.file_key = new_key.key.access_key_id
+        fault = self.faults.pop("store_after_write", None)  # the file is written, the journal's mark fails
+        if fault is not None:
+            raise fault
         self.journal = replace(self.journal, phase=PHASE_STORED, new_key=new_key.key.access_key_id)
+
+    def held_key_id(self) -> str | None:
+        return self.file_key if self.has_file else None
 
     def adopt(self, access_key_id: str) -> None:
         assert self.file_key == access_key_id

@@ -21,6 +21,7 @@ from ansible_collections.keywarden.iam.plugins.module_utils._executor import Run
 from ansible_collections.keywarden.iam.plugins.module_utils._models import ACTIVE, INACTIVE, AccessKey
 from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
     BEGIN,
+    CLEAN,
     CREATE,
     DELETE,
     IN_FLIGHT,
@@ -269,6 +270,53 @@ def test_a_failed_store_deletes_the_new_key_and_closes_the_journal():
         assert counts(failure.outcome.done)["created"] == []
     else:
         raise AssertionError("the store fault did not fail the run")
+
+
+def test_a_store_that_fails_after_the_file_is_written_keeps_the_key_for_the_next_run_to_adopt():
+    # The file holds the new key (the failure came after the rename: the journal's mark, a flush):
+    # deleting the key would leave the file holding a deleted key and the old secret gone.
+    keys = [AccessKey("CUR", USER, ACTIVE, NOW - timedelta(days=100))]
+    iam = MemoryIam(USER, {key.access_key_id: key for key in keys}, NOW, OUTSIDE, file_key="CUR",
+                    faults={"store_after_write": OSError(28, "No space left on device")})
+    facts = Situation(user_id=USER, keys=tuple(keys), now=NOW, signing_key=OUTSIDE,
+                      file=FileFacts(path="/c.yml", access_key_id="CUR"))
+    plan = plan_keys(facts, KeyRequest(rotate="always", has_secret_destination=True))
+    try:
+        execute_plan(plan, World.of(facts), iam)
+    except RunFailed as failure:
+        assert "reached the credentials file" in failure.message and "adopts and verifies it" in failure.message
+    else:
+        raise AssertionError("the store fault did not fail the run")
+    new = iam.file_key
+    assert new != "CUR" and new in iam.keys and iam.journal is not None and iam.journal.phase == PHASE_CREATING
+    # The next run adopts and verifies it, then retires the replaced key.
+    settled = Situation(user_id=USER, keys=tuple(iam.keys.values()), now=NOW, signing_key=OUTSIDE,
+                        file=FileFacts(path="/c.yml", access_key_id=iam.file_key), journal=iam.journal)
+    execute_plan(plan_keys(settled, KeyRequest(has_secret_destination=True)), World.of(settled), iam)
+    assert iam.file_key == new and iam.keys[new].status == ACTIVE and iam.journal is None
+
+
+def test_a_failure_before_settling_leaves_an_interrupted_rotation_open():
+    # A killed run's journal (creating, its key K made): this run's first step (removing what the
+    # killed run left beside the file) fails. Closing the journal then would forget K for good.
+    keys = [AccessKey("CUR", USER, ACTIVE, NOW - timedelta(days=100)),
+            AccessKey("K", USER, ACTIVE, NOW - timedelta(minutes=1))]
+    journal = JournalFacts(run_id="killed", phase=PHASE_CREATING, started=NOW - timedelta(minutes=2),
+                           window=timedelta(minutes=5), keys_seen=frozenset({"CUR"}), replaced="CUR",
+                           retire="deactivate", has_file=True)
+    iam = MemoryIam(USER, {key.access_key_id: key for key in keys}, NOW, OUTSIDE, file_key="CUR", journal=journal)
+    facts = Situation(user_id=USER, keys=tuple(keys), now=NOW, signing_key=OUTSIDE, journal=journal,
+                      file=FileFacts(path="/c.yml", access_key_id="CUR", leftovers=(".c.yml.0123456789abcdef.tmp",)))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True))
+    assert plan.steps[0].kind == CLEAN
+    iam.clean = lambda: (_ for _ in ()).throw(errors.TaskError("Cannot remove .c.yml.0123456789abcdef.tmp"))
+    try:
+        execute_plan(plan, World.of(facts), iam)
+    except RunFailed as failure:
+        assert "stays open" in failure.message
+    else:
+        raise AssertionError("the clean fault did not fail the run")
+    assert iam.journal == journal and "K" in iam.keys  # the next run settles it: K is deleted then
 
 
 def test_a_failed_retirement_keeps_the_journal_open_for_the_next_run():
