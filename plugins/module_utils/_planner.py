@@ -801,23 +801,37 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
         steps = (Step(END, f"close the journal: {journal.replaced}, pending retirement, no longer exists"),)
         return steps, Pending(journal.replaced or "", "deleted", "gone", "it no longer exists", since)
     new_key = world.key(journal.new_key)
+    # Every way out below deletes or deactivates a key: never one another credentials file on this
+    # controller holds (a copy of the file, say), as _retire_steps keeps it for a plain rotation.
+    new_claim = situation.claims.get(new_key.access_key_id) if new_key is not None else None
     if world.file_key == key.access_key_id and new_key is not None:
         # A rollback that was interrupted after putting the file back: finish it.
+        if new_claim is not None:
+            return (), Pending(key.access_key_id, key.status, "blocked",
+                               f"kept: the rollback would delete {new_key.access_key_id}, {new_claim.reason}",
+                               since, key.last_used)
         return _finish_rollback(key, new_key, world, since, f"the rollback of run {journal.run_id} was interrupted")
     choice = request.retire_pending
     if choice == PENDING_ROLLBACK:
+        if new_claim is not None:
+            raise PlanError(f"Cannot roll back: the rollback deletes {new_key.access_key_id}, which is "
+                            f"{new_claim.reason} on this controller. Nothing was changed.")
         return _rollback(journal, key, new_key, world, since)
+    claim = situation.claims.get(key.access_key_id)
+    if claim is not None:
+        return (), Pending(key.access_key_id, key.status, "blocked", f"kept: {claim.reason}", since, key.last_used)
+    replacement_works = new_key is not None and new_key.status == ACTIVE and world.file_key == new_key.access_key_id
+    if not replacement_works and (key.status == INACTIVE or choice != PENDING_LEAVE):
+        # Retiring (or deleting) the old key now would leave no working key: the key that replaced
+        # it is gone, inactive, or no longer in the file.
+        return (), Pending(key.access_key_id, key.status, "blocked",
+                           f"kept: the key that replaced it ({journal.new_key}) is not an active key in the "
+                           "credentials file", since, key.last_used)
     if key.status == INACTIVE:
         return _delete_after_grace(journal, key, now, since, request.grace_period)
     if choice == PENDING_LEAVE:
         return (), Pending(key.access_key_id, key.status, "waiting", "pending retirement (retire_pending is never)",
                            since, key.last_used)
-    if new_key is None or new_key.status != ACTIVE or world.file_key != new_key.access_key_id:
-        # Retiring the old key now would leave no working key: the key that replaced it is gone,
-        # inactive, or no longer in the file.
-        return (), Pending(key.access_key_id, key.status, "blocked",
-                           f"kept: the key that replaced it ({journal.new_key}) is not an active key in the "
-                           "credentials file", since, key.last_used)
     if choice == PENDING_WHEN_UNUSED:
         if key.last_used is None:
             return FactsNeeded(last_use_of=(key.access_key_id,))

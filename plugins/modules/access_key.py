@@ -150,7 +150,9 @@ options:
         ends the pending retirement; with O(grace_period=0) it is deleted at once instead of deactivated.
       - V(rollback) puts the previous credentials file back (it holds the pending key, which is reactivated if it
         was deactivated) and deletes the key the rotation made. Re-deliver the old key to its consumers first.
-      - The old key is never retired while the key that replaced it is not an active key in the file.
+      - The old key is never retired or deleted while the key that replaced it is not an active key in the file, nor
+        while another credentials file on this controller holds it (the result says C(blocked) and why). A rollback
+        that would delete a new key another credentials file holds is refused.
     type: str
     choices: [never, when_unused, now, rollback]
     default: never

@@ -420,6 +420,36 @@ def test_rollback_puts_the_previous_file_back_and_deletes_the_new_key():
         plan_keys(pending_situation(previous_kept=False), request)
 
 
+def test_an_inactive_pending_key_is_not_deleted_while_its_replacement_does_not_work():
+    # "never retired while the key that replaced it is not an active key in the file": deleting
+    # after the grace period counts too.
+    keys = [key("OLD", 100, INACTIVE), key("NEW", 0.1, INACTIVE)]
+    facts = situation(keys, file_key="NEW", journal=pending_journal(deactivated_at=NOW - timedelta(days=30)))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, retire_pending="now"))
+    assert plan.steps == () and plan.pending.state == "blocked"
+
+
+@pytest.mark.parametrize("choice", ["now", "when_unused"])
+def test_a_pending_key_another_file_holds_is_never_retired(choice):
+    claims = {"OLD": Claim("held by /creds/copy.yml", in_flight=False)}
+    facts = replace(pending_situation(old_used_minutes_ago=60 * 24 * 30), claims=claims)
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, retire_pending=choice,
+                                       unused_since=NOW - timedelta(days=1), quiet_period=timedelta(0)))
+    assert plan.steps == () and plan.pending.state == "blocked" and "/creds/copy.yml" in plan.pending.reason
+    inactive = replace(pending_situation(old_status=INACTIVE, deactivated_at=NOW - timedelta(days=30)),
+                       claims=claims)
+    assert plan_keys(inactive, KeyRequest(has_secret_destination=True)).steps == ()
+
+
+def test_a_rollback_never_deletes_a_new_key_another_file_holds():
+    claims = {"NEW": Claim("held by /creds/copy.yml", in_flight=False)}
+    with pytest.raises(PlanError, match="which is held by /creds/copy.yml"):
+        plan_keys(replace(pending_situation(), claims=claims),
+                  KeyRequest(has_secret_destination=True, retire_pending="rollback"))
+    half = plan_keys(replace(pending_situation(file_key="OLD"), claims=claims), KeyRequest(has_secret_destination=True))
+    assert half.steps == () and half.pending.state == "blocked"
+
+
 def test_a_new_rotation_supersedes_a_pending_retirement():
     plan = plan_keys(pending_situation(old_used_minutes_ago=60 * 24 * 30),
                      KeyRequest(rotate="always", retire="pending", has_secret_destination=True))
