@@ -135,9 +135,13 @@ class HttpTransport:
 
     def _send_kept(self, endpoint: Endpoint, method: str, path: str, headers: dict, body: bytes) -> HttpResponse:
         reused = False
+        sending = False  # true once the connection is up and the request may start to leave
         answering = False  # true once the status line came back
         try:
+            # Connected (and hands shaken) here, apart from sending: a failure so far, whatever its kind
+            # (a connect timeout, a CA file that cannot be read), is known to have sent nothing.
             connection, reused = self._connections.connection(endpoint, fresh=method not in REUSABLE_METHODS)
+            sending = True
             try:
                 connection.request(method, path, body=body or None, headers=_request_headers(endpoint, headers))
                 response = connection.getresponse()
@@ -149,8 +153,12 @@ class HttpTransport:
                 raise
         except (OSError, http.client.HTTPException) as error:
             problem = _classify(error)
+            if not sending:
+                problem.may_have_arrived = False
             problem.stale = reused and not answering and isinstance(error, _CLOSED_UNDER_US)
             raise problem from None
+        except ValueError:
+            raise _unsendable_header() from None
 
     def _proxy_applies(self, endpoint: Endpoint) -> bool:
         """Whether urllib would send a request to ``endpoint`` through a proxy (decided once)."""
@@ -190,7 +198,15 @@ class HttpTransport:
             raise _classify(error.reason) from None
         except (OSError, http.client.HTTPException) as error:
             raise _classify(error) from None
+        except ValueError:
+            raise _unsendable_header() from None
 
+
+# http.client refuses a header value with a line break, quoting the value, which may be a secret
+# (a security token): this says what is wrong without it. Nothing was sent.
+def _unsendable_header() -> ConnectionProblem:
+    return ConnectionProblem("failed", "a request header holds a line break or another character HTTP cannot carry",
+                             may_have_arrived=False)
 
 # How a kept connection that the server closed fails when a request is written to it or its
 # answer awaited: the end of the stream (RemoteDisconnected is a ConnectionResetError), a reset,
@@ -250,6 +266,10 @@ def _classify(reason: object) -> ConnectionProblem:
     The kind chooses the message: "could not reach" only where no connection was made.
     """
     text = str(reason) or type(reason).__name__
+    if isinstance(reason, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+        # The server closed the TLS connection: after the request left, it may have acted on it
+        # (a failure before that is marked by the caller, which knows when sending began).
+        return ConnectionProblem("dropped", text, may_have_arrived=True)
     if isinstance(reason, ssl.SSLError) and (getattr(reason, "reason", None) in _NOT_TLS_REASONS
                                              or "wrong version number" in text):
         return ConnectionProblem("not_tls", text, may_have_arrived=False)

@@ -302,10 +302,33 @@ def test_a_create_never_rides_on_a_kept_connection(iam):
     (http.client.RemoteDisconnected("Remote end closed connection without response"), "dropped", True),
     (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), "dropped", True),
     (OSError(errno.EIO, "I/O error"), "failed", True),  # unknown: assume the server may have acted
+    # The server closed the TLS connection: once the request left, it may have acted on it.
+    (ssl.SSLEOFError(8, "EOF occurred in violation of protocol"), "dropped", True),
+    (ssl.SSLZeroReturnError(6, "TLS/SSL connection has been closed (EOF)"), "dropped", True),
 ])
 def test_connection_problems_are_classified(reason, kind, may_have_arrived):
     problem = _classify(reason)
     assert (problem.kind, problem.may_have_arrived) == (kind, may_have_arrived)
+
+
+def test_a_create_that_fails_before_connecting_is_known_not_to_have_arrived():
+    # The CA file cannot be read: nothing left this machine, so the create is not "maybe made"
+    # (which would have the executor reconcile a key that cannot exist).
+    with FakeIam(SEEDS / "demo.json", tls=True) as server:
+        client = make_client(server.url, ca_path="/nonexistent/ca.pem", retries=0,
+                             domain_id="c49760f83a274c19af982f4278e7576b")
+        with pytest.raises(errors.IamError) as caught:
+            client.create_key(user_id(server, "bob"))
+        assert not isinstance(caught.value, errors.CreateOutcomeUnknown), caught.value.message
+        assert server.counters()["total"] == 0
+
+
+def test_a_header_http_cannot_carry_is_refused_without_quoting_it(iam):
+    client = make_client(iam.url, security_token="TOPSECRETTOKEN\r\nX-Injected: 1", retries=0,
+                         domain_id="c49760f83a274c19af982f4278e7576b")
+    with pytest.raises(errors.IamError) as caught:
+        client.list_keys(user_id(iam, "bob"))
+    assert "TOPSECRETTOKEN" not in str(caught.value) and "line break" in caught.value.message
 
 
 def test_bad_request_and_conflict(iam):
