@@ -274,7 +274,7 @@ class _Execution:
         """Whether the credentials file may hold ``access_key_id`` now: yes when it cannot be read."""
         try:
             return self.ops.held_key_id() == access_key_id
-        except Exception:  # noqa: BLE001 - an unreadable file may hold it, so it must not be deleted
+        except Exception:  # an unreadable file may hold it, so it must not be deleted
             return True
 
     def _verify(self, access_key_id: str) -> None:
