@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ansible_collections.keywarden.iam.plugins.module_utils import _inventory as inventory
 from ansible_collections.keywarden.iam.plugins.module_utils._connection import connection_argument_spec
 from ansible_collections.keywarden.iam.plugins.module_utils._credential_formats import DEFAULT_VARS_PREFIX, FORMATS
 from ansible_collections.keywarden.iam.plugins.module_utils._errors import TaskError
@@ -32,13 +33,9 @@ from ansible_collections.keywarden.iam.plugins.module_utils._planner import (
 )
 
 MAX_DESCRIPTION_LENGTH = 255
-# Measured on two cores against a local server with 50 ms of latency (tools/bench_workers.py, the
-# rotation guide's table): up to 16 users at once, a batch stays within about 1.15 times its
-# physical limit (the network sets the pace); past 32 the controller's CPU does, and past 64 more
-# threads buy nothing there. The cap leaves room for slower links and larger controllers; the
-# cloud's rate limits are the other bound.
-DEFAULT_MAX_WORKERS = 16
-MAX_WORKERS = 128
+# One default and cap of max_workers for every batch (chosen and explained in _inventory).
+DEFAULT_MAX_WORKERS = inventory.DEFAULT_MAX_WORKERS
+MAX_WORKERS = inventory.MAX_WORKERS_LIMIT
 DEFAULT_VERIFY_TIMEOUT = 60
 USER_PLACEHOLDERS = ("{user_name}", "{user_id}")
 # Upper bounds: far beyond any real use, and small enough that no date or timer overflows.

@@ -24,7 +24,12 @@ from ansible_collections.keywarden.iam.plugins.module_utils._client import IamCl
 from ansible_collections.keywarden.iam.plugins.module_utils._models import AccessKey, format_timestamp
 from ansible_collections.keywarden.iam.plugins.module_utils._results import key_summary
 
-# As access_key's (see _access_key_options): chosen from the same measurements.
+# How many users a batch (access_key, access_key_info, access_key_compliance) handles at once.
+# Measured on two cores against a local server with 50 ms of latency (tools/bench_workers.py, the
+# rotation guide's table): up to 16 users at once, a batch stays within about 1.15 times its
+# physical limit (the network sets the pace); past 32 the controller's CPU does, and past 64 more
+# threads buy nothing there. The cap leaves room for slower links and larger controllers; the
+# cloud's rate limits are the other bound.
 DEFAULT_MAX_WORKERS = 16
 MAX_WORKERS_LIMIT = 128
 
