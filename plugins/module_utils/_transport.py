@@ -208,6 +208,7 @@ def _unsendable_header() -> ConnectionProblem:
     return ConnectionProblem("failed", "a request header holds a line break or another character HTTP cannot carry",
                              may_have_arrived=False)
 
+
 # How a kept connection that the server closed fails when a request is written to it or its
 # answer awaited: the end of the stream (RemoteDisconnected is a ConnectionResetError), a reset,
 # a broken pipe, or TLS's unexpected end of file.

@@ -309,7 +309,11 @@ def test_a_failure_before_settling_leaves_an_interrupted_rotation_open():
                       file=FileFacts(path="/c.yml", access_key_id="CUR", leftovers=(".c.yml.0123456789abcdef.tmp",)))
     plan = plan_keys(facts, KeyRequest(has_secret_destination=True))
     assert plan.steps[0].kind == CLEAN
-    iam.clean = lambda: (_ for _ in ()).throw(errors.TaskError("Cannot remove .c.yml.0123456789abcdef.tmp"))
+
+    def failing_clean():
+        raise errors.TaskError("Cannot remove .c.yml.0123456789abcdef.tmp")
+
+    iam.clean = failing_clean
     try:
         execute_plan(plan, World.of(facts), iam)
     except RunFailed as failure:
