@@ -814,7 +814,7 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
     choice = request.retire_pending
     if choice == PENDING_ROLLBACK:
         if new_claim is not None:
-            raise PlanError(f"Cannot roll back: the rollback deletes {new_key.access_key_id}, which is "
+            raise PlanError(f"Cannot roll back: the rollback deletes {journal.new_key}, which is "
                             f"{new_claim.reason} on this controller. Nothing was changed.")
         return _rollback(journal, key, new_key, world, since)
     claim = situation.claims.get(key.access_key_id)
