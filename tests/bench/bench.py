@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,6 +63,8 @@ class Measurement:
     changed: bool
     workers: int = 1
     client_cpu: float = 0.0   # CPU seconds of ansible-playbook and everything it started
+    task_seconds: float = 0.0  # wall seconds of the keywarden.iam tasks alone (no start-up)
+    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
     server_cpu: float = 0.0   # CPU seconds of the local server during the run
     latency_ms: int = 0
 
@@ -80,6 +82,15 @@ class Measurement:
     def ratio(self) -> float:
         return self.seconds / self.limit if self.limit else 0.0
 
+    @property
+    def task_ratio(self) -> float:
+        return self.task_seconds / self.limit if self.limit else 0.0
+
+    @property
+    def cpu_floor(self) -> float:
+        """The compute limit of this machine: all CPU the run needed (collection and server) / cores."""
+        return (self.client_cpu + self.server_cpu) / self.cores
+
 
 @dataclass
 class Run:
@@ -89,6 +100,7 @@ class Run:
     peak_mb: float
     cpu: float
     output: str
+    task_seconds: float  # of the keywarden.iam tasks alone, from callback_plugins/bench_task_time.py
 
 
 def install_collection() -> None:
@@ -169,9 +181,11 @@ def run_measured(work: Path, playbook: str, variables: dict, *, inventory: Path 
 
     The child reports, for the processes it waited for (ansible-playbook and, through it, its
     workers): the peak resident set (ru_maxrss, KiB on Linux) and their CPU time (user + system),
-    so that the bench's own memory and CPU do not count.
+    so that the bench's own memory and CPU do not count. The wall time of the collection's own
+    tasks comes from the bench's callback (``callback_plugins/bench_task_time.py``).
     """
     vars_file = work / "vars.json"
+    task_times = work / "task-seconds"
     vars_file.write_text(json.dumps(variables))
     playbook_path = playbook if os.path.isabs(playbook) else str(PLAYBOOKS / playbook)
     command = [str(BIN / "ansible-playbook"), playbook_path, "-e", f"@{vars_file}",
@@ -185,14 +199,18 @@ def run_measured(work: Path, playbook: str, variables: dict, *, inventory: Path 
              "print('BENCH', time.perf_counter() - t, u.ru_maxrss, p.returncode, u.ru_utime + u.ru_stime)")
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_HOME": str(work / "ansible-home"),
            "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-           "ANSIBLE_PYTHON_INTERPRETER": sys.executable}
+           "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+           "ANSIBLE_CALLBACK_PLUGINS": str(Path(__file__).resolve().parent / "callback_plugins"),
+           "ANSIBLE_CALLBACKS_ENABLED": "bench_task_time", "KEYWARDEN_BENCH_TASK_TIMES": str(task_times)}
+    task_times.unlink(missing_ok=True)
     completed = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, env=env,
                                check=True)
     last = completed.stdout.strip().splitlines()[-1].split()
     seconds, peak_kib, returncode, cpu = float(last[1]), int(last[2]), int(last[3]), float(last[4])
     if returncode != 0:
         raise SystemExit(f"{playbook} failed:\n{completed.stdout[-6000:]}")
-    return Run(seconds, peak_kib / 1024, cpu, completed.stdout)
+    task_seconds = float(task_times.read_text()) if task_times.exists() else 0.0
+    return Run(seconds, peak_kib / 1024, cpu, completed.stdout, task_seconds)
 
 
 def measure(iam: FakeIam, work: Path, scenario: str, mode: str, playbook: str, variables: dict,
@@ -205,8 +223,9 @@ def measure(iam: FakeIam, work: Path, scenario: str, mode: str, playbook: str, v
     changed = "changed=0" not in run.output.split("PLAY RECAP")[-1]
     workers = int(variables.get("workers", 1)) if mode == "batch" else 1
     result = Measurement(scenario, mode, users, run.seconds, counters["total"], run.peak_mb, changed,
-                         workers=workers, client_cpu=run.cpu, server_cpu=server_cpu, latency_ms=latency_ms)
-    limit = f"{result.ratio:5.2f}x limit" if result.limit else ""
+                         workers=workers, client_cpu=run.cpu, server_cpu=server_cpu, latency_ms=latency_ms,
+                         task_seconds=run.task_seconds)
+    limit = f"{result.ratio:5.2f}x limit (task {result.task_ratio:5.2f}x)" if result.limit else ""
     print(f"  {scenario:<22} {mode:<6} N={users:<5} w={workers:<4} {run.seconds:7.2f} s  {limit}  "
           f"{result.per_user:5.2f} req/user  cpu/user {1000 * run.cpu / users:6.2f} ms (server "
           f"{1000 * server_cpu / users:5.2f})  {run.peak_mb:6.1f} MB  changed={changed}", flush=True)
@@ -356,7 +375,11 @@ def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeas
         "",
         "The **physical limit** is what the network alone costs: requests x latency / workers (the requests the "
         "run made, the server's count; a loop sends one at a time). No client can beat it with that many "
-        "requests in flight; the ratio says how close the run came.",
+        "requests in flight; the ratio says how close the run came. *Task time* is the batch task alone, from "
+        "its start to its result (a callback of the bench's own), without starting ansible-playbook; the *task "
+        "ratio* compares it with the limit. The **CPU floor** is the other limit of this machine: all the CPU "
+        "the run used, the collection's and the local server's, divided by its cores. A run cannot finish "
+        "sooner than the larger of the two limits. The server shares the cores here; a cloud's does not.",
         "",
         f"## Batch mode: one task for all users ({', '.join(str(count) for count in worker_counts)} workers)",
         "",
@@ -364,12 +387,14 @@ def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeas
     if plot:
         lines += [f"![Wall time against users, next to the physical limit]({plot})", ""]
     lines += [
-        "| scenario | users | workers | wall time (s) | physical limit (s) | ratio | requests per user "
-        "| collection CPU per user (ms) | server CPU per user (ms) | peak memory (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | users | workers | wall time (s) | physical limit (s) | ratio | task time (s) | task ratio "
+        "| CPU floor (s) | requests per user | collection CPU per user (ms) | server CPU per user (ms) "
+        "| peak memory (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sorted(batch, key=lambda r: (r.users, r.workers)):
         lines.append(f"| {r.scenario} | {r.users} | {r.workers} | {r.seconds:.2f} | {r.limit:.2f} | {r.ratio:.2f} | "
+                     f"{r.task_seconds:.2f} | {r.task_ratio:.2f} | {r.cpu_floor:.2f} | "
                      f"{r.per_user:.2f} | {1000 * r.client_cpu / r.users:.2f} | {1000 * r.server_cpu / r.users:.2f} | "
                      f"{r.peak_mb:.0f} |")
     if loop:

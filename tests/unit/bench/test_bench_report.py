@@ -19,9 +19,10 @@ def test_the_physical_limit_is_requests_times_latency_over_workers():
 def test_the_report_has_a_row_per_batch_run_and_the_start_up_cost_of_ansible():
     runs = [Measurement("no-op check", "batch", 1, 0.7, 2, 62.0, False, workers=32, client_cpu=0.64, latency_ms=50),
             Measurement("no-op check", "batch", 1000, 2.63, 1000, 67.0, False, workers=32, client_cpu=1.99,
-                        server_cpu=0.49, latency_ms=50)]
+                        server_cpu=0.49, latency_ms=50, task_seconds=1.90, cores=2)]
     text = report(runs, 50, [32])
-    assert "| no-op check | 1000 | 32 | 2.63 | 1.56 | 1.68 | 1.00 | 1.99 | 0.49 | 67 |" in text
+    # wall 2.63 s against the limit 1.56 s; the task alone 1.90 s; (1.99 + 0.49) s of CPU on 2 cores
+    assert "| no-op check | 1000 | 32 | 2.63 | 1.56 | 1.68 | 1.90 | 1.22 | 1.24 | 1.00 | 1.99 | 0.49 | 67 |" in text
     assert "about 0.64 s of CPU per run, the 1-user rows): 0.64 ms per user at 1,000 users." in text
 
 
