@@ -169,6 +169,7 @@ class JournalFacts:
     pending_since: datetime | None = None
     deactivated_at: datetime | None = None
     previous_kept: bool = False  # the file's previous version is kept (for an undo or a rollback)
+    rolling_back: bool = False   # a rollback began: recorded before it puts the previous file back
 
 
 @dataclass(frozen=True)
@@ -804,14 +805,29 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
     # Every way out below deletes or deactivates a key: never one another credentials file on this
     # controller holds (a copy of the file, say), as _retire_steps keeps it for a plain rotation.
     new_claim = situation.claims.get(new_key.access_key_id) if new_key is not None else None
+    choice = request.retire_pending
     if world.file_key == key.access_key_id and new_key is not None:
-        # A rollback that was interrupted after putting the file back: finish it.
+        if not journal.rolling_back and choice != PENDING_ROLLBACK:
+            # The file holds the pending key again, yet no rollback began: it was put back by hand
+            # (or by another tool), while the new key may already be in use where it was delivered.
+            return (), Pending(key.access_key_id, key.status, "blocked",
+                               f"kept, and {new_key.access_key_id} too: the credentials file holds this key again, "
+                               "but no rollback was started (was the file put back by hand?). To roll back, run with "
+                               f"retire_pending: rollback, which deletes {new_key.access_key_id}; to go on with the "
+                               f"rotation, put {new_key.access_key_id}'s credentials back into the file",
+                               since, key.last_used)
+        # A rollback interrupted after putting the file back, or asked for once it is back: finish it.
         if new_claim is not None:
             return (), Pending(key.access_key_id, key.status, "blocked",
                                f"kept: the rollback would delete {new_key.access_key_id}, {new_claim.reason}",
                                since, key.last_used)
-        return _finish_rollback(key, new_key, world, since, f"the rollback of run {journal.run_id} was interrupted")
-    choice = request.retire_pending
+        why = (f"the rollback of run {journal.run_id} was interrupted" if journal.rolling_back
+               else "retire_pending is rollback")
+        steps, pending = _finish_rollback(key, new_key, world, since, why)
+        if key.status != ACTIVE:
+            steps = (Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
+                          status=ACTIVE), *steps)
+        return steps, pending
     if choice == PENDING_ROLLBACK:
         if new_claim is not None:
             raise PlanError(f"Cannot roll back: the rollback deletes {journal.new_key}, which is "

@@ -153,6 +153,10 @@ options:
       - The old key is never retired or deleted while the key that replaced it is not an active key in the file, nor
         while another credentials file on this controller holds it (the result says C(blocked) and why). A rollback
         that would delete a new key another credentials file holds is refused.
+      - A credentials file that holds the pending key again though no rollback began (put back by hand, from a
+        backup) keeps both keys, whatever O(retire_pending) says short of V(rollback), because the new key may
+        already be in use where it was delivered. The result says C(blocked) and how to go on. A rollback interrupted after
+        putting the file back is finished by the next run (the rotation journal records that it began).
     type: str
     choices: [never, when_unused, now, rollback]
     default: never
@@ -549,7 +553,8 @@ pending_retirement:
     state:
       description:
         - V(waiting) (the quiet period, or retire_pending is never), V(in_use) (used after unused_since), V(blocked)
-          (the key that replaced it is not active), V(retiring) (deactivated now), V(inactive) (awaiting the grace
+          (the key that replaced it is not active, another file holds a key it would delete, or the file holds the
+          pending key again without a rollback), V(retiring) (deactivated now), V(inactive) (awaiting the grace
           period), V(deleting) (deleted now), V(rolling_back), V(superseded) (a new rotation replaces it), V(gone).
       type: str
     reason:

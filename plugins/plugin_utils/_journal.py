@@ -149,6 +149,16 @@ class Journal:
             record["new_key"] = new_key
         self._write(record)
 
+    def mark_rolling_back(self) -> None:
+        """Record that a rollback begins, before it puts the previous file back.
+
+        Only this record lets the next run tell a rollback interrupted after restoring the file
+        (finish it: delete the new key) from a file someone put back by hand (keep both keys).
+        """
+        if self._record is None:
+            raise JournalError(f"no open rotation in {self.path} to roll back")
+        self._write(dict(self._record, rolling_back=True))
+
     def pend(self, access_key_id: str, status: str, now: datetime) -> None:
         """The rotation is complete and ``access_key_id`` waits to be retired (it is ``status`` now).
 
@@ -156,7 +166,9 @@ class Journal:
         """
         if self._record is None:
             raise JournalError(f"no open rotation in {self.path} to record a pending retirement in")
-        record = dict(self._record, phase=PHASE_PENDING, replaced=access_key_id)
+        # A pending retirement recorded anew: no rollback is under way (one interrupted before it
+        # put the file back did not happen).
+        record = dict(self._record, phase=PHASE_PENDING, replaced=access_key_id, rolling_back=False)
         record.setdefault("pending_since", None)
         record["pending_since"] = record["pending_since"] or format_timestamp(now)
         if status == INACTIVE:
@@ -217,6 +229,7 @@ def facts_of(record: dict) -> JournalFacts:
         pending_since=_moment(record.get("pending_since")),
         deactivated_at=_moment(record.get("deactivated_at")),
         previous_kept=bool(record.get("previous_kept")),
+        rolling_back=bool(record.get("rolling_back")),
     )
 
 

@@ -263,6 +263,7 @@ class KeyBackend:
         self.journal.pend(access_key_id, status, self.client.server_now())
 
     def rollback(self) -> str | None:
+        self.journal.mark_rolling_back()  # first: a file back without this record was put back by hand
         restored = self._destination().undo(previous_kept=True)
         return restored.access_key_id if restored else None
 

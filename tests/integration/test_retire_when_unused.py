@@ -105,3 +105,26 @@ def test_rollback_restores_the_previous_file_and_deletes_the_new_key(workdir, ia
     assert not (workdir.path / ".bob.yml.journal").exists()
     again = workdir.run(user_name="bob", credentials_file=str(creds), retire_pending="rollback", **ADMIN)
     assert again.rc == 0 and again.result()["changed"] is False
+
+
+def test_a_file_put_back_by_hand_while_a_key_is_pending_keeps_both_keys_until_a_rollback(workdir, iam):
+    # Found in review: the next run took the restored file for an interrupted rollback and deleted
+    # the new key, which a fleet rotation may already have delivered to every host.
+    creds = workdir.path / "bob.yml"
+    assert workdir.run(user_name="bob", credentials_file=str(creds), make_room="oldest", **ADMIN).rc == 0
+    before = creds.read_bytes()
+    old = held(workdir, creds)["iam_access_key"]
+    new = rotate_pending(workdir, creds).result()["created"][0]
+    creds.write_bytes(before)  # restored from a backup, by hand
+    run = workdir.run(user_name="bob", credentials_file=str(creds), retire_pending="now", **ADMIN)
+    assert run.rc == 0, run.output
+    assert run.result()["changed"] is False
+    pending = run.result()["pending_retirement"]
+    assert pending["state"] == "blocked" and "no rollback was started" in pending["reason"]
+    assert status(iam, "bob", new) == "active" and status(iam, "bob", old) == "active"
+    # Asked for, the rollback finishes from the file as it is.
+    back = workdir.run(user_name="bob", credentials_file=str(creds), retire_pending="rollback", **ADMIN)
+    assert back.rc == 0, back.output
+    assert back.result()["deleted"] == [new] and status(iam, "bob", new) is None
+    assert status(iam, "bob", old) == "active" and creds.read_bytes() == before
+    assert not (workdir.path / ".bob.yml.journal").exists()

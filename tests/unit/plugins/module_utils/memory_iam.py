@@ -150,8 +150,10 @@ class MemoryIam:
         assert self.journal is not None, "a pending retirement outside a journal"
         self.journal = replace(self.journal, phase=PHASE_PENDING, replaced=access_key_id,
                                pending_since=self.journal.pending_since or self.now,
-                               deactivated_at=self.now if status == "inactive" else None, previous_kept=True)
+                               deactivated_at=self.now if status == "inactive" else None, previous_kept=True,
+                               rolling_back=False)
 
     def rollback(self):
+        self.journal = replace(self.journal, rolling_back=True)  # recorded before the file goes back
         self.file_key = self.journal.replaced
         return self.file_key

@@ -338,11 +338,11 @@ def test_a_journal_left_before_any_create_is_just_closed():
 
 # ---- a key pending retirement (old_key=pending, then retire_pending) ---------------------------------
 
-def pending_journal(*, deactivated_at=None, previous_kept=True):
+def pending_journal(*, deactivated_at=None, previous_kept=True, rolling_back=False):
     return JournalFacts(run_id="r1", phase=PHASE_PENDING, started=NOW - timedelta(days=1), window=timedelta(minutes=5),
                         keys_seen=frozenset({"OLD"}), replaced="OLD", retire="pending", new_key="NEW",
                         pending_since=NOW - timedelta(hours=2), deactivated_at=deactivated_at,
-                        previous_kept=previous_kept)
+                        previous_kept=previous_kept, rolling_back=rolling_back)
 
 
 def pending_situation(old_used_minutes_ago=None, *, old_status=ACTIVE, file_key="NEW", **journal):
@@ -414,7 +414,7 @@ def test_rollback_puts_the_previous_file_back_and_deletes_the_new_key():
     plan = plan_keys(pending_situation(), request)
     assert shape(plan) == [(ROLLBACK, "OLD", None), (DELETE, "NEW", None), (END, None, None)]
     # ... a rollback killed after putting the file back is finished by the next run, whatever it asks
-    half = plan_keys(pending_situation(file_key="OLD"), KeyRequest(has_secret_destination=True))
+    half = plan_keys(pending_situation(file_key="OLD", rolling_back=True), KeyRequest(has_secret_destination=True))
     assert shape(half) == [(DELETE, "NEW", None), (END, None, None)]
     with pytest.raises(PlanError, match="was not kept"):
         plan_keys(pending_situation(previous_kept=False), request)
@@ -446,8 +446,27 @@ def test_a_rollback_never_deletes_a_new_key_another_file_holds():
     with pytest.raises(PlanError, match="which is held by /creds/copy.yml"):
         plan_keys(replace(pending_situation(), claims=claims),
                   KeyRequest(has_secret_destination=True, retire_pending="rollback"))
-    half = plan_keys(replace(pending_situation(file_key="OLD"), claims=claims), KeyRequest(has_secret_destination=True))
+    half = plan_keys(replace(pending_situation(file_key="OLD", rolling_back=True), claims=claims),
+                     KeyRequest(has_secret_destination=True))
     assert half.steps == () and half.pending.state == "blocked"
+
+
+@pytest.mark.parametrize("choice", ["never", "when_unused", "now"])
+def test_a_file_put_back_by_hand_while_a_key_is_pending_keeps_both_keys(choice):
+    # Found in review: the file holding the pending key again was taken for an interrupted
+    # rollback, and the new key, which the fleet may already use, was deleted. No rollback was
+    # started (the journal says so), so nothing is deleted until a task asks for one.
+    request = KeyRequest(has_secret_destination=True, retire_pending=choice, unused_since=NOW - timedelta(days=1),
+                         quiet_period=timedelta(0))
+    plan = plan_keys(pending_situation(file_key="OLD", old_used_minutes_ago=60 * 24 * 30), request)
+    assert plan.steps == () and plan.pending.state == "blocked"
+    assert "no rollback was started" in plan.pending.reason and "NEW" in plan.pending.reason
+
+
+def test_a_rollback_asked_for_once_the_file_is_back_reactivates_the_old_key_and_deletes_the_new():
+    request = KeyRequest(has_secret_destination=True, retire_pending="rollback")
+    plan = plan_keys(pending_situation(file_key="OLD", old_status=INACTIVE), request)
+    assert shape(plan) == [(UPDATE, "OLD", ACTIVE), (DELETE, "NEW", None), (END, None, None)]
 
 
 def test_a_new_rotation_supersedes_a_pending_retirement():

@@ -1,0 +1,83 @@
+"""A rollback is recorded in the rotation journal before it puts the previous file back.
+
+Only that record tells the next run a rollback interrupted after restoring the file (finish it:
+delete the new key) from a file someone put back by hand (keep both keys: the new one may already
+be in use where it was delivered). A process killed at either point is stood in for by an
+exception no code of the collection catches.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.keywarden.iam.plugins.plugin_utils import _key_backend, _secret_destination
+from tests.chaos.campaign import held
+
+
+class Killed(BaseException):
+    """The process dies here."""
+
+
+def _journal(path) -> dict:
+    return json.loads((path.parent / f".{path.name}.journal").read_text())
+
+
+def _keys(iam, user) -> dict:
+    return {key["access"]: key["status"] for key in iam.keys_of(user)}
+
+
+@pytest.fixture
+def pending(run, tmp_path):
+    """bob rotated with old_key pending: (file, old key, new key)."""
+    path = tmp_path / "bob.yml"
+    run("bob", path, make_room="oldest")
+    old = held(path)["iam_access_key"]
+    new = run("bob", path, old_key="pending")["created"][0]
+    return path, old, new
+
+
+def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(run, iam, pending, monkeypatch):
+    path, old, new = pending
+
+    def killed(self, access_key_id):
+        raise Killed()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_key_backend.KeyBackend, "delete_key", killed)
+        with pytest.raises(Killed):
+            run("bob", path, retire_pending="rollback")
+    assert held(path)["iam_access_key"] == old and _journal(path)["rolling_back"] is True
+    result = run("bob", path, rotate="never")  # asks for nothing: the rollback it finds is finished
+    assert result["deleted"] == [new] and new not in _keys(iam, "bob") and _keys(iam, "bob")[old] == "active"
+
+
+def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_was(run, iam, pending, monkeypatch):
+    path, old, new = pending
+
+    def killed(self, *, previous_kept):
+        raise Killed()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_secret_destination.SecretDestination, "undo", killed)
+        with pytest.raises(Killed):
+            run("bob", path, retire_pending="rollback")
+    assert held(path)["iam_access_key"] == new and _journal(path)["rolling_back"] is True
+    result = run("bob", path, rotate="never", retire_pending="now")  # the file holds the new key: go on
+    assert result["deactivated"] == [old] and _keys(iam, "bob")[new] == "active"
+    assert _journal(path)["rolling_back"] is False  # recorded anew: no rollback under way
+
+
+def test_a_rollback_records_itself_before_the_file_goes_back(run, pending, monkeypatch):
+    path, _old, _new = pending
+    seen = []
+    real_undo = _secret_destination.SecretDestination.undo
+
+    def undo(self, *, previous_kept):
+        seen.append(_journal(path).get("rolling_back"))
+        return real_undo(self, previous_kept=previous_kept)
+
+    monkeypatch.setattr(_secret_destination.SecretDestination, "undo", undo)
+    run("bob", path, retire_pending="rollback")
+    assert seen == [True]
