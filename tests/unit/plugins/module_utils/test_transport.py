@@ -250,8 +250,21 @@ def test_a_create_gets_a_connection_of_its_own():
     assert numbers == [1, 2, 2, 2]  # the POST opened connection 2; the GETs after it reuse it
 
 
-def test_an_idle_close_is_seen_before_sending():
-    """The server closes a kept connection after 0.2 s idle: the next request opens a new one."""
+def test_an_idle_close_is_seen_before_sending(monkeypatch):
+    """The server closes a kept connection after 0.2 s idle: the next request opens a new one.
+
+    It is never written to the closed one first (a GET that met a closed connection would be
+    resent, and succeed all the same: what shows the check is that no closed one is handed out).
+    """
+    handed_out = []  # whether each connection handed out for a request was a kept one
+    real_connection = _keepalive.KeptConnections.connection
+
+    def connection(self, endpoint, *, fresh):
+        kept, reused = real_connection(self, endpoint, fresh=fresh)
+        handed_out.append(reused)
+        return kept, reused
+
+    monkeypatch.setattr(_keepalive.KeptConnections, "connection", connection)
     sleeps = NoSleep()
     with Server(idle_timeout=0.2) as server, client_for(server.url, sleeps=sleeps) as client:
         client.list_keys(USER_ID)
@@ -260,6 +273,7 @@ def test_an_idle_close_is_seen_before_sending():
         time.sleep(0.6)
         client.create_key(USER_ID)
     assert [tuple(entry[:2]) for entry in server.seen] == [(1, "GET"), (2, "GET"), (3, "POST")]
+    assert handed_out == [False, False, False]
     assert sleeps.waits == []
 
 
