@@ -155,8 +155,9 @@ options:
         that would delete a new key another credentials file holds is refused.
       - A credentials file that holds the pending key again though no rollback began (put back by hand, from a
         backup) keeps both keys, whatever O(retire_pending) says short of V(rollback), because the new key may
-        already be in use where it was delivered. The result says C(blocked) and how to go on. A rollback interrupted after
-        putting the file back is finished by the next run (the rotation journal records that it began).
+        already be in use where it was delivered. The result says C(blocked) and how to go on. A rollback
+        interrupted after putting the file back is finished by the next run (the rotation journal records that it
+        began).
     type: str
     choices: [never, when_unused, now, rollback]
     default: never

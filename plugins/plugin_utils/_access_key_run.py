@@ -62,6 +62,7 @@ def run_access_key(params: dict, context: RunContext) -> dict:
     try:
         task = task_from_params(params)
         settings = settings_from_params(params)
+        context.secrets.update(settings.secrets)  # a clouds.yaml entry's: no option value masks it
         for warning in settings.warnings:
             context.warn(warning)
         with IamClient(settings) as client:  # closes its kept connections once every thread is done

@@ -9,7 +9,9 @@ They run there, not on a managed node, because a new secret must be encrypted wi
 vault secrets, which exist only on the controller, and must never travel anywhere in plain
 text. A subclass names its options and its run function; this validates the task's arguments
 (applying defaults and environment fallbacks), hands over what the run needs from the play,
-and passes warnings on.
+and passes warnings on, with every secret masked in them and in the result as AnsibleModule
+masks a module's: the values of the options marked no_log, a password in the endpoint, and what
+the run read from elsewhere (a clouds.yaml entry's secret).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from __future__ import annotations
 import os
 
 from ansible import constants as C
+from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.keywarden.iam.plugins.module_utils._connection import endpoint_secrets
+from ansible_collections.keywarden.iam.plugins.plugin_utils._in_process_host import masked, no_log_values
 from ansible_collections.keywarden.iam.plugins.plugin_utils._secret_destination import RunContext
 from ansible_collections.keywarden.iam.plugins.plugin_utils._vault_secret import loader_vault_secrets
 
@@ -51,8 +56,9 @@ class ControllerAction(ActionBase):
             diff=bool(self._task.diff),
             warn=warnings.append,
             state_dir=os.path.join(C.ANSIBLE_HOME, "keywarden"),
+            secrets=no_log_values(argument_spec, params) | set(endpoint_secrets(params)),
         )
-        result.update(self.run_task(params, context))
+        result.update(masked(self.run_task(params, context), context.secrets))
         if warnings:
-            result["warnings"] = warnings
+            result["warnings"] = [remove_values(warning, context.secrets) for warning in warnings]
         return result

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
+import re
 import shutil
 import stat
 import time
@@ -76,11 +78,34 @@ class InProcessHost:
         result = {"invocation": {"module_args": dict(params)}, **result}
         if self.warnings:
             result["warnings"] = list(self.warnings)
-        # As AnsibleModule does: booleans and None are never masked, whatever no_log_values holds.
-        preserved = {key: value for key, value in result.items() if value is None or isinstance(value, bool)}
-        masked = remove_values(result, self.no_log_values)
-        masked.update(preserved)
-        return masked
+        return masked(result, self.no_log_values)
+
+
+def masked(result: dict, secrets: set) -> dict:
+    """``result`` with every secret value masked, as AnsibleModule masks a module's result.
+
+    As AnsibleModule does, booleans and None are never masked, whatever ``secrets`` holds.
+    """
+    if not _may_hold(result, secrets):
+        return result  # the usual case, told in one pass: a batch's result is large
+    preserved = {key: value for key, value in result.items() if value is None or isinstance(value, bool)}
+    hidden = remove_values(result, secrets)
+    hidden.update(preserved)
+    return hidden
+
+
+# Characters JSON writes escaped: a secret holding one may not appear verbatim in the text.
+_ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')
+
+
+def _may_hold(result: dict, secrets: set) -> bool:
+    """Whether any of ``secrets`` may appear in ``result``: its JSON text, which holds every key
+    and value (numbers too, as remove_values compares them), is searched for them."""
+    texts = [str(secret) for secret in secrets]
+    if any(_ESCAPED_IN_JSON.search(text) for text in texts):
+        return True  # not found verbatim even where present: walk the result
+    document = json.dumps(result, ensure_ascii=False, default=str)
+    return any(text in document for text in texts)
 
 
 def no_log_values(argument_spec: dict, params: Mapping[str, Any]) -> set:

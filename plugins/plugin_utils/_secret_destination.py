@@ -61,6 +61,9 @@ class RunContext:
     state_dir: str
     # One listing per directory for the whole task, to look for what interrupted runs left behind.
     temporaries: TemporaryListings = field(default_factory=TemporaryListings)
+    # Values masked wherever they appear in the task's result and warnings. The action plugin puts
+    # the no_log options' values here; a run adds the secrets it reads elsewhere (clouds.yaml).
+    secrets: set = field(default_factory=set)
 
 
 class SecretDestination:

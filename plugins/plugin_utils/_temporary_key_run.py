@@ -80,6 +80,7 @@ def _run(params: dict, context: RunContext) -> dict:
     # Preflight: nothing here talks to the cloud, so a mistake costs nothing.
     request = check_temporary_key_options(params)
     settings = settings_from_params(params, password_required_for=password_needed_for(request.method))
+    context.secrets.update(settings.secrets)  # a clouds.yaml entry's: no option value masks it
     for warning in settings.warnings:
         context.warn(warning)
     destination = SecretDestination.prepare(

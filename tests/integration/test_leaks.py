@@ -34,3 +34,31 @@ def test_demo_playbooks_leak_nothing_through_the_whole_story(workdir, iam):
     assert rotated.result(ROTATE)["deleted"] == [laptop["access"]]
     assert rotated.result(ROTATE)["created"] and rotated.result(ROTATE)["deactivated"]
     assert demo("rotate.yml").result(ROTATE)["changed"] is False
+
+
+def test_a_secret_read_from_clouds_yaml_is_masked_in_access_key_results(workdir, iam):
+    # access_key runs on the controller as an action plugin, which nothing masks by itself; a
+    # clouds.yaml entry's secret is no option value either. A user named like the secret makes it
+    # appear in the result (the unknown user is reported by name): it must come out masked.
+    clouds = workdir.path / "clouds.yaml"
+    clouds.write_text(f"clouds:\n  local:\n    auth:\n      auth_url: {iam.url}\n      ak: {ADMIN['auth_ak']}\n"
+                      f"      sk: {ADMIN['auth_sk']}\n")
+    run = workdir.run(users=["bob", ADMIN["auth_sk"]], credentials_file=str(workdir.path / "{user_name}.yml"),
+                      make_room="oldest", env={"OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLOUD": "local"})
+    assert ADMIN["auth_sk"] not in run.output
+    result = run.result()
+    assert result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" in repr(result)
+
+
+def test_a_secret_read_from_clouds_yaml_is_masked_in_temporary_access_key_results(workdir, iam):
+    # The same for temporary_access_key, with the password of a clouds.yaml entry: a credentials
+    # file in a directory named like it, which does not exist, is refused with its path.
+    password = "Admin-Demo-Passw0rd"
+    clouds = workdir.path / "clouds.yaml"
+    clouds.write_text(f"clouds:\n  local:\n    auth:\n      auth_url: {iam.url}/v3\n      username: admin\n"
+                      f"      password: {password}\n      user_domain_name: keywarden-demo\n")
+    run = workdir.run("temporary_access_key.yml", credentials_file=str(workdir.path / password / "t.yml"),
+                      env={"OS_CLIENT_CONFIG_FILE": str(clouds), "OS_CLOUD": "local"})
+    assert run.rc != 0 and password not in run.output
+    assert "/********/t.yml" in run.result("temporary_access_key")["msg"]

@@ -167,3 +167,20 @@ def test_results_are_masked_and_shaped_as_a_module_s():
         "warnings": ["Both option secret_key and its alias sk are set.", "no secret here"],
         "invocation": {"module_args": {"secret_key": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER",
                                        "sk": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "user_name": "x"}}}
+
+
+@pytest.mark.parametrize("secret", ["S3cret-value", 'with "quotes"', "back\\slash", "tab\there", "12345", "ünïcode"])
+def test_masked_is_remove_values_for_any_secret_and_passes_a_result_without_one_as_it_is(secret):
+    from ansible.module_utils.common.parameters import remove_values
+
+    from ansible_collections.keywarden.iam.plugins.plugin_utils._in_process_host import masked
+
+    holding = {"changed": True, "failed": None, "results": [{"user_name": secret, "id": 12345, "msg": f"at {secret}!"},
+                                                            {secret: "as a key", "n": 1.5}]}
+    expected = remove_values(holding, {secret})
+    expected.update(changed=True, failed=None)
+    assert masked(holding, {secret}) == expected != holding
+    clean = {"changed": False, "results": [{"user_name": "bob", "id": 7}]}
+    assert masked(clean, {secret}) == clean
+    if not any(character in secret for character in '"\\\t'):
+        assert masked(clean, {secret}) is clean  # told by its JSON text: the result itself, not walked
