@@ -357,8 +357,43 @@ def _startup_note(batch: list) -> str:
             f"1-user rows){': ' + shares if shares else ''}.")
 
 
+def derivation_ms() -> float:
+    """CPU milliseconds of one Ansible Vault key derivation (PBKDF2-SHA256, 10,000 rounds) here.
+
+    Every vaulted file needs a fresh salt (one salt for two files would repeat the AES-CTR
+    keystream), so a rotation, which writes one, derives a key once whatever else it saves.
+    """
+    from ansible.parsing.vault import VaultAES256
+
+    rounds = 50
+    started = time.process_time()
+    for _round in range(rounds):
+        VaultAES256._gen_key_initctr(b"bench", os.urandom(32))
+    return 1000 * (time.process_time() - started) / rounds
+
+
+def _rotation_floor_note(batch: list, derive_ms: float | None) -> list:
+    """What one rotation costs this machine's cores at the least, from the largest rotation run."""
+    rotations = [r for r in batch if r.scenario == "rotation at the limit" and r.users > 1]
+    if derive_ms is None or not rotations:
+        return []
+    largest = max(rotations, key=lambda r: (r.users, -r.workers))
+    server_ms = 1000 * largest.server_cpu / largest.users
+    cores = largest.cores
+    return [
+        "",
+        f"**What a rotation costs these {cores} cores at the least.** One vault key derivation takes "
+        f"{derive_ms:.1f} ms of CPU here, and a rotation must make one: the new file needs a fresh salt. The "
+        f"local server spends {server_ms:.1f} ms per rotation on the same cores (the {largest.users:,}-user run "
+        f"at {largest.workers} workers). Those two alone make {derive_ms + server_ms:.1f} ms per user before "
+        f"the five signed requests, the journal and the file: {largest.users:,} rotations need at least "
+        f"{largest.users * (derive_ms + server_ms) / 1000 / cores:.1f} s of these cores, whatever the number "
+        "of workers.",
+    ]
+
+
 def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeasurement | None = None,
-           accounts: list | None = None, plot: str | None = None) -> str:
+           accounts: list | None = None, plot: str | None = None, derive_ms: float | None = None) -> str:
     worker_counts = [workers] if isinstance(workers, int) else list(workers)
     batch = [r for r in results if r.mode == "batch"]
     loop = [r for r in results if r.mode == "loop"]
@@ -379,7 +414,9 @@ def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeas
         "its start to its result (a callback of the bench's own), without starting ansible-playbook; the *task "
         "ratio* compares it with the limit. The **CPU floor** is the other limit of this machine: all the CPU "
         "the run used, the collection's and the local server's, divided by its cores. A run cannot finish "
-        "sooner than the larger of the two limits. The server shares the cores here; a cloud's does not.",
+        "sooner than the larger of the two limits. The server shares the cores here; a cloud's does not. "
+        "Wall times of the same run differ by about 10% from one bench to the next on this machine, which "
+        "others share: compare figures within one report.",
         "",
         f"## Batch mode: one task for all users ({', '.join(str(count) for count in worker_counts)} workers)",
         "",
@@ -397,6 +434,7 @@ def report(results: list, latency_ms: int, workers: int | list, fleet: FleetMeas
                      f"{r.task_seconds:.2f} | {r.task_ratio:.2f} | {r.cpu_floor:.2f} | "
                      f"{r.per_user:.2f} | {1000 * r.client_cpu / r.users:.2f} | {1000 * r.server_cpu / r.users:.2f} | "
                      f"{r.peak_mb:.0f} |")
+    lines += _rotation_floor_note(batch, derive_ms)
     if loop:
         lines += [
             "",
@@ -475,7 +513,7 @@ def main() -> None:
         plot_path.write_text(wall_time_plot(plot_rows, title=f"Batch mode at {args.latency_ms} ms latency, "
                                                              f"{datetime.date.today().isoformat()}"))
         plot = os.path.relpath(plot_path, args.output.parent)
-    text = report(results, args.latency_ms, worker_counts, fleet, accounts, plot)
+    text = report(results, args.latency_ms, worker_counts, fleet, accounts, plot, derivation_ms())
     args.output.write_text(text)
     print("\n" + text)
     print(f"(bench took {time.perf_counter() - started:.0f} s; written to {args.output})")

@@ -33,3 +33,14 @@ def test_the_plot_is_an_svg_with_a_measured_and_a_limit_line_per_worker_count():
     lines = [element for element in svg.iter() if element.tag.endswith("polyline")]
     assert len(lines) == 4
     assert sum(1 for line in lines if line.get("stroke-dasharray")) == 2
+
+
+def test_the_rotation_floor_is_the_derivation_and_the_server_over_the_cores():
+    runs = [Measurement("rotation at the limit", "batch", 1000, 13.0, 5000, 70.0, True, workers=32, latency_ms=50,
+                        server_cpu=3.4, cores=2),
+            Measurement("rotation at the limit", "batch", 1000, 13.1, 5000, 71.0, True, workers=128, latency_ms=50,
+                        server_cpu=3.9, cores=2)]
+    text = report(runs, 50, [32, 128], derive_ms=4.0)
+    # (4.0 ms + 3.4 ms) x 1,000 users over 2 cores, from the run at the fewer workers
+    assert "make 7.4 ms per user" in text and "1,000 rotations need at least 3.7 s of these cores" in text
+    assert "least" not in report(runs, 50, [32, 128])
