@@ -89,12 +89,17 @@ def test_a_consumer_still_using_the_old_key_keeps_it_active(workdir, iam):
     assert forced.result()["deactivated"] == [old["iam_access_key"]]
 
 
-def test_rollback_restores_the_previous_file_and_deletes_the_new_key(workdir, iam):
-    creds = workdir.path / "bob.yml"
+def pending_from_a_fresh_file(workdir, creds):
+    """bob's first file, then a rotation with old_key pending: (the first file's bytes, old key, new key)."""
     assert workdir.run(user_name="bob", credentials_file=str(creds), make_room="oldest", **ADMIN).rc == 0
     before = creds.read_bytes()
     old = held(workdir, creds)["iam_access_key"]
-    new = rotate_pending(workdir, creds).result()["created"][0]
+    return before, old, rotate_pending(workdir, creds).result()["created"][0]
+
+
+def test_rollback_restores_the_previous_file_and_deletes_the_new_key(workdir, iam):
+    creds = workdir.path / "bob.yml"
+    before, old, new = pending_from_a_fresh_file(workdir, creds)
     check = workdir.run(check=True, user_name="bob", credentials_file=str(creds), retire_pending="rollback", **ADMIN)
     assert check.result()["deleted"] == [new] and status(iam, "bob", new) == "active"
     run = workdir.run(user_name="bob", credentials_file=str(creds), retire_pending="rollback", **ADMIN)
@@ -111,10 +116,7 @@ def test_a_file_put_back_by_hand_while_a_key_is_pending_keeps_both_keys_until_a_
     # Found in review: the next run took the restored file for an interrupted rollback and deleted
     # the new key, which a fleet rotation may already have delivered to every host.
     creds = workdir.path / "bob.yml"
-    assert workdir.run(user_name="bob", credentials_file=str(creds), make_room="oldest", **ADMIN).rc == 0
-    before = creds.read_bytes()
-    old = held(workdir, creds)["iam_access_key"]
-    new = rotate_pending(workdir, creds).result()["created"][0]
+    before, old, new = pending_from_a_fresh_file(workdir, creds)
     creds.write_bytes(before)  # restored from a backup, by hand
     run = workdir.run(user_name="bob", credentials_file=str(creds), retire_pending="now", **ADMIN)
     assert run.rc == 0, run.output

@@ -28,6 +28,17 @@ def _keys(iam, user) -> dict:
     return {key["access"]: key["status"] for key in iam.keys_of(user)}
 
 
+def killed_in(run, path, owner, name, **options) -> None:
+    """Run the task on ``path``, dying when it calls ``owner.name``."""
+    def killed(*_args, **_kwargs):
+        raise Killed()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(owner, name, killed)
+        with pytest.raises(Killed):
+            run("bob", path, **options)
+
+
 @pytest.fixture
 def pending(run, tmp_path):
     """bob rotated with old_key pending: (file, old key, new key)."""
@@ -38,31 +49,17 @@ def pending(run, tmp_path):
     return path, old, new
 
 
-def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(run, iam, pending, monkeypatch):
+def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(run, iam, pending):
     path, old, new = pending
-
-    def killed(self, access_key_id):
-        raise Killed()
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_key_backend.KeyBackend, "delete_key", killed)
-        with pytest.raises(Killed):
-            run("bob", path, retire_pending="rollback")
+    killed_in(run, path, _key_backend.KeyBackend, "delete_key", retire_pending="rollback")
     assert held(path)["iam_access_key"] == old and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never")  # asks for nothing: the rollback it finds is finished
     assert result["deleted"] == [new] and new not in _keys(iam, "bob") and _keys(iam, "bob")[old] == "active"
 
 
-def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_was(run, iam, pending, monkeypatch):
+def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_was(run, iam, pending):
     path, old, new = pending
-
-    def killed(self, *, previous_kept):
-        raise Killed()
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_secret_destination.SecretDestination, "undo", killed)
-        with pytest.raises(Killed):
-            run("bob", path, retire_pending="rollback")
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
     assert held(path)["iam_access_key"] == new and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never", retire_pending="now")  # the file holds the new key: go on
     assert result["deactivated"] == [old] and _keys(iam, "bob")[new] == "active"
