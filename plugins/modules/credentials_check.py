@@ -85,10 +85,13 @@ options:
     type: int
     default: 4
 notes:
-  - Unlike the other modules, this one reads no environment variable for its options (a host's environment is not
-    its consumer's) and does not belong to the action group C(group/keywarden.iam.iam), so C(module_defaults) set
-    for the group never send the controller's credentials to the hosts. Set its endpoint options on the task, or
-    with C(module_defaults) for C(keywarden.iam.credentials_check) itself.
+  - Unlike the other modules, this one takes nothing but the endpoint from the host's environment, and only where
+    neither the file nor the task gives one (C(OS_CLOUD) and C(OS_CLIENT_CONFIG_FILE) for a C(clouds.yaml) entry's,
+    the region and IAM endpoint variables, C(OS_CACERT)), as the consumer of the file would find it there. No
+    environment variable supplies a key, a secret, a token, a password or an account. It does not belong to the
+    action group C(group/keywarden.iam.iam), so C(module_defaults) set for the group never send the controller's
+    credentials to the hosts. Set its endpoint options on the task, or with C(module_defaults) for
+    C(keywarden.iam.credentials_check) itself.
   - Each successful check updates the key's last use in IAM, as any use does.
 attributes:
   check_mode:
