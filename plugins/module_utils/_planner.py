@@ -802,6 +802,12 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
         steps = (Step(END, f"close the journal: {journal.replaced}, pending retirement, no longer exists"),)
         return steps, Pending(journal.replaced or "", "deleted", "gone", "it no longer exists", since)
     new_key = world.key(journal.new_key)
+    if new_key is None and world.file_key == key.access_key_id:
+        # The rotation is undone: its key is gone and the file holds the pending key again (a
+        # rollback killed after deleting the new key, or both done by hand). Nothing is left to retire.
+        steps = (Step(END, "close the journal: the rotation is rolled back"),)
+        return steps, Pending(key.access_key_id, key.status, "rolling_back",
+                              f"the rotation's new key {journal.new_key} no longer exists", since, key.last_used)
     # Every way out below deletes or deactivates a key: never one another credentials file on this
     # controller holds (a copy of the file, say), as _retire_steps keeps it for a plain rotation.
     new_claim = situation.claims.get(new_key.access_key_id) if new_key is not None else None
@@ -833,6 +839,29 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
             raise PlanError(f"Cannot roll back: the rollback deletes {journal.new_key}, which is "
                             f"{new_claim.reason} on this controller. Nothing was changed.")
         return _rollback(journal, key, new_key, world, since)
+    # A rollback that never reached the file (the rotation stands), or a pending key reactivated
+    # since it was deactivated: the journal's record of either is stale. Decide without it, and
+    # first record the pending retirement anew, which forgets both: else a file put back by hand
+    # later passes for that rollback's, and a new deactivation for the old one, so that the key is
+    # deleted without a grace period (even by a run killed between deactivating and recording it).
+    stale = journal.rolling_back or (key.status == ACTIVE and journal.deactivated_at is not None)
+    if stale:
+        journal = replace(journal, rolling_back=False, deactivated_at=None)
+    decided = _retirement(situation, journal, world, request, key, new_key, since)
+    if isinstance(decided, FactsNeeded) or not stale:
+        return decided
+    steps, pending = decided
+    renewed = Step(PEND, "record the pending retirement anew", access_key_id=key.access_key_id, status=key.status)
+    if not steps or (steps[0].kind, steps[0].access_key_id, steps[0].status) != (PEND, key.access_key_id, key.status):
+        steps = (renewed, *steps)
+    return steps, pending
+
+
+def _retirement(situation: Situation, journal: JournalFacts, world: World, request: KeyRequest, key: AccessKey,
+                new_key: AccessKey | None, since: datetime) -> tuple | FactsNeeded:
+    """Whether the pending key is retired now, as ``retire_pending`` says, once it is safe; (steps, Pending)."""
+    now = situation.now
+    choice = request.retire_pending
     claim = situation.claims.get(key.access_key_id)
     if claim is not None:
         return (), Pending(key.access_key_id, key.status, "blocked", f"kept: {claim.reason}", since, key.last_used)

@@ -171,10 +171,10 @@ class Journal:
         record = dict(self._record, phase=PHASE_PENDING, replaced=access_key_id, rolling_back=False)
         record.setdefault("pending_since", None)
         record["pending_since"] = record["pending_since"] or format_timestamp(now)
-        if status == INACTIVE:
-            record["deactivated_at"] = record.get("deactivated_at") or format_timestamp(now)
-        else:
-            record["deactivated_at"] = None
+        # Deactivated now (a key the planner saw active, or one it found inactive with no time
+        # recorded): the grace period counts from here. A time kept from an earlier deactivation
+        # would delete a key reactivated since at once.
+        record["deactivated_at"] = format_timestamp(now) if status == INACTIVE else None
         self._write(record)
 
     def end(self) -> None:

@@ -202,12 +202,18 @@ def test_check_mode_predicts_what_the_executor_does_and_every_promise_holds(case
             assert not (claims.get(key_id) and claims[key_id].in_flight), "a key in flight was deleted"
             if request.make_room != "oldest":
                 assert request.make_room == "idle" and key.days_since_last_use(NOW) >= request.idle_days
-    # A file that holds the pending key again without a rollback having begun was put back by hand:
-    # the new key, perhaps already in use where it was delivered, stays until a task says otherwise.
-    if journal is not None and journal.phase == PHASE_PENDING and file_key == journal.replaced \
-            and not journal.rolling_back and request.retire_pending != "rollback" and request.state == "present" \
-            and not created and request.access_key_id != journal.new_key:
-        assert journal.new_key not in deleted, "the new key was deleted under a file put back by hand"
+    # A pending retirement (no new rotation, no key named): the new key, perhaps already in use where
+    # it was delivered, goes only in a rollback the task asks for or one that began (never for a
+    # file put back by hand); the pending key only once the new key works from the file, and never
+    # while another file holds it.
+    if journal is not None and journal.phase == PHASE_PENDING and request.state == "present" and not created:
+        if journal.new_key in deleted and request.access_key_id != journal.new_key:
+            assert journal.rolling_back or request.retire_pending == "rollback", "the new key was deleted"
+        if journal.replaced in deleted and request.access_key_id != journal.replaced and request.status != INACTIVE:
+            assert journal.new_key in iam.keys and iam.keys[journal.new_key].status == ACTIVE, \
+                "the pending key was deleted while its replacement does not work"
+            assert iam.file_key == journal.new_key, "the pending key was deleted while the file does not hold the new"
+            assert journal.replaced not in claims, "a pending key another file holds was deleted"
     # The replaced key (the one the rotation's BEGIN records) never goes before its replacement is stored.
     done = [(step.kind, step.access_key_id) for step in outcome.done]
     begin = next((step for step in outcome.done if step.kind == BEGIN), None)

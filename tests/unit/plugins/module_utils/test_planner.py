@@ -475,3 +475,35 @@ def test_a_new_rotation_supersedes_a_pending_retirement():
     kinds = [step.kind for step in plan.steps]
     assert kinds[:2] == [END, BEGIN] and DELETE in kinds  # the old pending key, idle, makes room
     assert plan.pending.state == "superseded"
+
+
+def test_a_rollback_that_never_reached_the_file_is_forgotten_so_a_later_hand_restore_keeps_both_keys():
+    # Found in review: the flag of a rollback killed before the restore stayed in the journal
+    # through runs that wrote nothing, and a file put back by hand weeks later was then taken for
+    # that rollback's, and the new key deleted.
+    stale = plan_keys(pending_situation(rolling_back=True), KeyRequest(has_secret_destination=True))
+    assert shape(stale) == [(PEND, "OLD", ACTIVE)] and stale.pending.state == "waiting"
+
+
+def test_a_pending_key_reactivated_since_its_deactivation_gets_a_fresh_grace_period():
+    # Found in review: the journal kept the first deactivation's time, so once the key was
+    # reactivated (a rollback, or by hand) and deactivated again, it was deleted at once.
+    reactivated = pending_situation(deactivated_at=NOW - timedelta(days=30))  # OLD is active again
+    plan = plan_keys(reactivated, KeyRequest(has_secret_destination=True, retire_pending="now",
+                                             grace_period=timedelta(days=7)))
+    assert shape(plan) == [(PEND, "OLD", ACTIVE), (UPDATE, "OLD", INACTIVE), (PEND, "OLD", INACTIVE)]
+
+
+@pytest.mark.parametrize("choice", ["never", "now", "rollback"])
+def test_a_rollback_killed_after_deleting_the_new_key_is_closed_by_the_next_run(choice):
+    # Found in review: with the file back and the new key gone, every run was blocked for good.
+    keys = [key("OLD", 100)]
+    facts = situation(keys, file_key="OLD", journal=pending_journal(rolling_back=True))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, retire_pending=choice))
+    assert shape(plan) == [(END, None, None)]
+
+
+def test_a_key_deactivated_by_hand_after_a_rollback_that_never_reached_the_file_waits_a_whole_grace_period():
+    facts = pending_situation(old_status=INACTIVE, rolling_back=True, deactivated_at=NOW - timedelta(days=30))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, grace_period=timedelta(days=7)))
+    assert shape(plan) == [(PEND, "OLD", INACTIVE)] and plan.pending.state == "inactive"

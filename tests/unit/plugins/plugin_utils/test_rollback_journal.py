@@ -41,16 +41,17 @@ def killed_in(run, path, owner, name, **options) -> None:
 
 @pytest.fixture
 def pending(run, tmp_path):
-    """bob rotated with old_key pending: (file, old key, new key)."""
+    """bob rotated with old_key pending: (file, old key, new key, the file's bytes before the rotation)."""
     path = tmp_path / "bob.yml"
     run("bob", path, make_room="oldest")
     old = held(path)["iam_access_key"]
+    before = path.read_bytes()
     new = run("bob", path, old_key="pending")["created"][0]
-    return path, old, new
+    return path, old, new, before
 
 
 def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(run, iam, pending):
-    path, old, new = pending
+    path, old, new, _before = pending
     killed_in(run, path, _key_backend.KeyBackend, "delete_key", retire_pending="rollback")
     assert held(path)["iam_access_key"] == old and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never")  # asks for nothing: the rollback it finds is finished
@@ -58,7 +59,7 @@ def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(
 
 
 def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_was(run, iam, pending):
-    path, old, new = pending
+    path, old, new, _before = pending
     killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
     assert held(path)["iam_access_key"] == new and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never", retire_pending="now")  # the file holds the new key: go on
@@ -67,7 +68,7 @@ def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_w
 
 
 def test_a_rollback_records_itself_before_the_file_goes_back(run, pending, monkeypatch):
-    path, _old, _new = pending
+    path, _old, _new, _before = pending
     seen = []
     real_undo = _secret_destination.SecretDestination.undo
 
@@ -78,3 +79,40 @@ def test_a_rollback_records_itself_before_the_file_goes_back(run, pending, monke
     monkeypatch.setattr(_secret_destination.SecretDestination, "undo", undo)
     run("bob", path, retire_pending="rollback")
     assert seen == [True]
+
+
+def test_a_file_put_back_by_hand_long_after_a_rollback_that_never_reached_it_keeps_the_new_key(run, iam, pending):
+    # Found in review: the flag of the killed rollback stayed through runs that wrote nothing, and
+    # the file put back by hand later was taken for that rollback's: the new key was deleted.
+    path, old, new, before = pending
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
+    run("bob", path, rotate="never")  # the next run forgets the rollback that never happened
+    assert _journal(path)["rolling_back"] is False
+    path.write_bytes(before)  # restored from a backup, by hand
+    result = run("bob", path, rotate="never", retire_pending="when_unused")
+    assert result["deleted"] == [] and result["pending_retirement"]["state"] == "blocked"
+    assert _keys(iam, "bob") == {old: "active", new: "active"}
+
+
+def test_a_rollback_killed_after_deleting_the_new_key_is_closed_by_the_next_run(run, iam, pending):
+    # Found in review: with the file back and the new key gone, every later run was blocked.
+    path, old, _new, _before = pending
+    killed_in(run, path, _key_backend.KeyBackend, "end", retire_pending="rollback")
+    result = run("bob", path, rotate="never")
+    assert not result.get("failed") and not (path.parent / f".{path.name}.journal").exists()
+    assert _keys(iam, "bob") == {old: "active"} and held(path)["iam_access_key"] == old
+
+
+def test_a_pending_key_reactivated_since_its_deactivation_waits_a_whole_grace_period_again(run, iam, pending):
+    # Found in review: the journal kept the first deactivation's time, and the key, reactivated by
+    # a rollback that never reached the file and deactivated again, was deleted by the next run.
+    path, old, _new, _before = pending
+    run("bob", path, rotate="never", retire_pending="now", grace_period=7)
+    assert _keys(iam, "bob")[old] == "inactive"
+    iam.advance_clock(days=10)
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
+    assert _keys(iam, "bob")[old] == "active"  # the rollback reactivated it first
+    run("bob", path, rotate="never", retire_pending="now", grace_period=7)
+    assert _keys(iam, "bob")[old] == "inactive"
+    again = run("bob", path, rotate="never", retire_pending="now", grace_period=7)
+    assert again["deleted"] == [] and _keys(iam, "bob")[old] == "inactive"
