@@ -272,7 +272,11 @@ def endpoint_secrets(params: Mapping[str, Any]) -> tuple:
     try:
         password = urlsplit(endpoint.strip()).password
     except ValueError:
-        return ()
+        # Unparsable (a broken IPv6 literal, say), yet it may carry one: what lies between the
+        # user name's colon and the last @ before the path.
+        authority = endpoint.strip().split("://", 1)[-1].split("/", 1)[0]
+        userinfo = authority.rpartition("@")[0]
+        password = userinfo.partition(":")[2] if ":" in userinfo else None
     return (password,) if password else ()
 
 

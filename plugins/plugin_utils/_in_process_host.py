@@ -89,7 +89,11 @@ def masked(result: dict, secrets: set) -> dict:
     if not _may_hold(result, secrets):
         return result  # the usual case, told in one pass: a batch's result is large
     preserved = {key: value for key, value in result.items() if value is None or isinstance(value, bool)}
-    hidden = remove_values(result, secrets)
+    try:
+        hidden = remove_values(result, secrets)
+    except TypeError:
+        # remove_values names the value it cannot walk, which may be the secret itself.
+        raise TypeError("the task's result holds a value of a type that cannot be masked") from None
     hidden.update(preserved)
     return hidden
 
@@ -100,12 +104,23 @@ _ESCAPED_IN_JSON = re.compile(r'["\\\x00-\x1f]')
 
 def _may_hold(result: dict, secrets: set) -> bool:
     """Whether any of ``secrets`` may appear in ``result``: its JSON text, which holds every key
-    and value (numbers too, as remove_values compares them), is searched for them."""
+    and value (numbers too, as remove_values compares them), is searched for them.
+
+    Only plain JSON types are searched so: bytes, sets and other objects have no JSON text that
+    holds their content verbatim, so a result with any of them is walked.
+    """
     texts = [str(secret) for secret in secrets]
     if any(_ESCAPED_IN_JSON.search(text) for text in texts):
         return True  # not found verbatim even where present: walk the result
-    document = json.dumps(result, ensure_ascii=False, default=str)
+    try:
+        document = json.dumps(result, ensure_ascii=False, default=_not_plain)
+    except (TypeError, ValueError):
+        return True
     return any(text in document for text in texts)
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError("not a plain JSON value")
 
 
 def no_log_values(argument_spec: dict, params: Mapping[str, Any]) -> set:

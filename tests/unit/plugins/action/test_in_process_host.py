@@ -184,3 +184,29 @@ def test_masked_is_remove_values_for_any_secret_and_passes_a_result_without_one_
     assert masked(clean, {secret}) == clean
     if not any(character in secret for character in '"\\\t'):
         assert masked(clean, {secret}) is clean  # told by its JSON text: the result itself, not walked
+
+
+@pytest.mark.parametrize("holder", [lambda secret: secret.encode(), lambda secret: {secret},
+                                    lambda secret: (secret,)], ids=["bytes", "set", "tuple"])
+def test_masked_walks_a_result_whose_values_have_no_plain_json_text(holder):
+    # Found in review: their repr() escapes what remove_values finds (é, a no-break space), so the
+    # JSON-text shortcut let them through unmasked.
+    from ansible.module_utils.common.parameters import remove_values
+
+    from ansible_collections.keywarden.iam.plugins.plugin_utils._in_process_host import masked
+
+    secret = "é-secret\xa0x"
+    result = {"changed": False, "held": holder(secret)}
+    assert masked(result, {secret}) == remove_values(result, {secret}) != result
+
+
+def test_a_value_masked_cannot_walk_is_refused_without_naming_it():
+    from ansible_collections.keywarden.iam.plugins.plugin_utils._in_process_host import masked
+
+    class Opaque:
+        def __repr__(self):
+            return "S3cret-value"
+
+    with pytest.raises(TypeError) as refused:
+        masked({"changed": False, "odd": Opaque(), "msg": "S3cret-value"}, {"S3cret-value"})
+    assert "S3cret-value" not in str(refused.value)

@@ -169,11 +169,14 @@ def test_access_key_info_cases_cover_what_they_say(iam, capsys):
     assert masked == ["VALUE_SPECIFIED_IN_NO_LOG_PARAMETER", "x"]
 
 
-def test_a_password_in_the_endpoint_is_refused_and_masked_in_the_options_shown(iam, capsys):
-    endpoint = iam.url.replace("://", "://bob:S3cretPw@")
+@pytest.mark.parametrize("endpoint", ["{url}", "https://[::1"], ids=["parsable", "a broken IPv6 literal"])
+def test_a_password_in_the_endpoint_is_refused_and_masked_in_the_options_shown(iam, capsys, endpoint):
+    # The broken one found in review: urlsplit refuses it, and the password was not masked.
+    endpoint = endpoint.format(url=iam.url).replace("://", "://bob:S3cretPw@")
     result = both("access_key_info", {"iam_endpoint": endpoint, **ADMIN, "user_name": "bob"}, capsys)
-    assert result["failed"] and "must not contain a user name or password" in result["msg"]
-    assert "S3cretPw" not in repr(result)
+    assert result["failed"] is True and "S3cretPw" not in repr(result)
+    if "[" not in endpoint:
+        assert "must not contain a user name or password" in result["msg"]
 
 
 def test_no_credentials_and_a_secret_from_clouds_yaml(iam, capsys, tmp_path, monkeypatch):
