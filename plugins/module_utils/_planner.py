@@ -390,6 +390,11 @@ def _sorted(keys) -> tuple:
 
 def plan_keys(situation: Situation, request: KeyRequest) -> Plan | FactsNeeded:
     """The steps that make the user's keys match ``request``, or the facts still needed to decide."""
+    if request.retire_pending == PENDING_ROLLBACK and request.rotate != ROTATE_NEVER:
+        # The rollback puts the old key back, which the same task would then rotate away again:
+        # every run would roll back and rotate, for ever.
+        raise PlanError("retire_pending=rollback undoes the last rotation, and rotate would start another at once: "
+                        "run the rollback with rotate=never. Nothing was changed.")
     settle = _clean(situation.file) + settle_journal(situation)
     world = simulate_plan(World.of(situation), settle, now=situation.now)
     pending: Pending | None = None
@@ -413,7 +418,14 @@ def _plan_task(situation: Situation, world: World, request: KeyRequest, settle: 
     """What the task asks, planned on the world after settlement."""
     if request.state == "absent":
         main = _plan_absent(world, request)
-        return Plan(steps=settle + main.steps)
+        closing: tuple = ()
+        pending = situation.journal
+        after = simulate_plan(world, main.steps, now=situation.now)
+        if after.journal_phase == PHASE_PENDING and pending is not None and after.key(pending.replaced) is None:
+            # The pending key is deleted as the task says: no retirement is left to wait for (else
+            # the next run would close the journal, and a rerun would not be a no-op).
+            closing = (Step(END, "close the journal: the key pending retirement is deleted"),)
+        return Plan(steps=settle + main.steps + closing)
     if request.access_key_id:
         if request.rotate != ROTATE_NEVER:
             # A rotated key is retired, so a task naming it would rotate again on every rerun.
@@ -804,10 +816,16 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
     new_key = world.key(journal.new_key)
     if new_key is None and world.file_key == key.access_key_id:
         # The rotation is undone: its key is gone and the file holds the pending key again (a
-        # rollback killed after deleting the new key, or both done by hand). Nothing is left to retire.
-        steps = (Step(END, "close the journal: the rotation is rolled back"),)
-        return steps, Pending(key.access_key_id, key.status, "rolling_back",
-                              f"the rotation's new key {journal.new_key} no longer exists", since, key.last_used)
+        # rollback killed after deleting the new key, or both done by hand). Nothing is left to retire;
+        # a rollback's key works again, as a finished rollback's does.
+        reactivate: tuple = ()
+        if key.status != ACTIVE and (journal.rolling_back or request.retire_pending == PENDING_ROLLBACK):
+            reactivate = (Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
+                               status=ACTIVE),)
+        closed = Step(END, "close the journal: the rotation is rolled back")
+        return (*reactivate, closed), Pending(key.access_key_id, key.status, "rolling_back",
+                                              f"the rotation's new key {journal.new_key} no longer exists", since,
+                                              key.last_used)
     # Every way out below deletes or deactivates a key: never one another credentials file on this
     # controller holds (a copy of the file, say), as _retire_steps keeps it for a plain rotation.
     new_claim = situation.claims.get(new_key.access_key_id) if new_key is not None else None
@@ -865,6 +883,12 @@ def _retirement(situation: Situation, journal: JournalFacts, world: World, reque
     claim = situation.claims.get(key.access_key_id)
     if claim is not None:
         return (), Pending(key.access_key_id, key.status, "blocked", f"kept: {claim.reason}", since, key.last_used)
+    if request.access_key_id == key.access_key_id and request.status == ACTIVE:
+        # The task keeps this very key active: retiring it first would have every run deactivate
+        # it and the task activate it again.
+        return (), Pending(key.access_key_id, key.status, "blocked",
+                           "kept: this task names it (access_key_id) and keeps it active (status)", since,
+                           key.last_used)
     replacement_works = new_key is not None and new_key.status == ACTIVE and world.file_key == new_key.access_key_id
     if not replacement_works and (key.status == INACTIVE or choice != PENDING_LEAVE):
         # Retiring (or deleting) the old key now would leave no working key: the key that replaced
@@ -916,6 +940,12 @@ def _retire_pending(key: AccessKey, world: World, journal: JournalFacts, why: st
 def _delete_after_grace(journal: JournalFacts, key: AccessKey, now: datetime, since: datetime,
                         grace: timedelta) -> tuple:
     deactivated = journal.deactivated_at
+    if deactivated is None and grace <= timedelta(0):  # no time to wait for: deleted at once, as documented
+        steps = (Step(DELETE, "pending retirement: inactive, and the grace period is zero",
+                      access_key_id=key.access_key_id),
+                 Step(END, "close the journal: the pending retirement is complete"))
+        return steps, Pending(key.access_key_id, key.status, "deleting", "inactive, and the grace period is zero",
+                              since, key.last_used, now)
     if deactivated is None:  # deactivated by hand, or a run was killed before it noted it: count from now
         noted: tuple = (Step(PEND, "inactive: deleted after the grace period", access_key_id=key.access_key_id,
                              status=INACTIVE),)

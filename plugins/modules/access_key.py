@@ -149,10 +149,13 @@ options:
       - An inactive pending key is deleted once O(grace_period) days have passed since it was deactivated, which
         ends the pending retirement; with O(grace_period=0) it is deleted at once instead of deactivated.
       - V(rollback) puts the previous credentials file back (it holds the pending key, which is reactivated if it
-        was deactivated) and deletes the key the rotation made. Re-deliver the old key to its consumers first.
-      - The old key is never retired or deleted while the key that replaced it is not an active key in the file, nor
-        while another credentials file on this controller holds it (the result says C(blocked) and why). A rollback
-        that would delete a new key another credentials file holds is refused.
+        was deactivated) and deletes the key the rotation made. Re-deliver the old key to its consumers first. A
+        task that rolls back must not rotate (O(rotate=never), the default), because it would rotate the old key
+        away again.
+      - The old key is never retired or deleted while the key that replaced it is not an active key in the file,
+        while another credentials file on this controller holds it, nor while the task names it (O(access_key_id))
+        with O(status=active) (the result says C(blocked) and why). A rollback that would delete a new key another
+        credentials file holds is refused.
       - A credentials file that holds the pending key again though no rollback began (put back by hand, from a
         backup) keeps both keys, whatever O(retire_pending) says short of V(rollback), because the new key may
         already be in use where it was delivered. The result says C(blocked) and how to go on. A rollback

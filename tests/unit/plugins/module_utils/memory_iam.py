@@ -108,7 +108,9 @@ class MemoryIam:
         self.journal = JournalFacts(run_id="run", phase=PHASE_CREATING, started=self.now,
                                     window=timedelta(minutes=5), keys_seen=frozenset(step.keys_seen),
                                     replaced=step.access_key_id, retire=step.retire or "deactivate",
-                                    has_file=self.has_file)
+                                    has_file=self.has_file,
+                                    # as the real backend: the file's previous version is kept if there was one
+                                    previous_kept=self.has_file and self.file_key is not None)
         return self.journal
 
     def store(self, new_key: NewAccessKey) -> None:
@@ -150,8 +152,7 @@ class MemoryIam:
         assert self.journal is not None, "a pending retirement outside a journal"
         self.journal = replace(self.journal, phase=PHASE_PENDING, replaced=access_key_id,
                                pending_since=self.journal.pending_since or self.now,
-                               deactivated_at=self.now if status == "inactive" else None, previous_kept=True,
-                               rolling_back=False)
+                               deactivated_at=self.now if status == "inactive" else None, rolling_back=False)
 
     def rollback(self):
         self.journal = replace(self.journal, rolling_back=True)  # recorded before the file goes back

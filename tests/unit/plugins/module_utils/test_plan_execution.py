@@ -239,6 +239,19 @@ def test_check_mode_predicts_what_the_executor_does_and_every_promise_holds(case
         creates = [step for step in again.steps if step.kind == CREATE]
         if not (has_file is False and creates):  # without a file, "present" cannot know the key it made
             assert again.steps == (), again.describe()
+        # 6. With the journal carried too, reruns settle: a pending retirement may move on once the
+        #    task's own change lets it (a key it activated), but never runs forever (a PEND each time).
+        for _rerun in range(3):
+            facts = replace(again_facts, keys=tuple(iam.keys.values()), signing_key=iam.signer, journal=iam.journal,
+                            file=FileFacts(path="/creds/u.yml", access_key_id=iam.file_key) if has_file else None)
+            try:
+                again, facts = plan_with_facts(facts, request, iam)
+            except PlanError:
+                return
+            if not again.steps or (has_file is False and any(step.kind == CREATE for step in again.steps)):
+                return
+            execute_plan(again, World.of(facts), iam)
+        raise AssertionError(f"reruns never settle: {again.describe()}")
 
 
 def shape(world: World, rename: dict) -> list:

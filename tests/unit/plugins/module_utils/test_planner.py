@@ -507,3 +507,37 @@ def test_a_key_deactivated_by_hand_after_a_rollback_that_never_reached_the_file_
     facts = pending_situation(old_status=INACTIVE, rolling_back=True, deactivated_at=NOW - timedelta(days=30))
     plan = plan_keys(facts, KeyRequest(has_secret_destination=True, grace_period=timedelta(days=7)))
     assert shape(plan) == [(PEND, "OLD", INACTIVE)] and plan.pending.state == "inactive"
+
+
+def test_an_inactive_pending_key_with_a_zero_grace_period_is_deleted_at_once_even_with_no_time_noted():
+    # Found in review: with no deactivation time noted, it took a second run.
+    facts = pending_situation(old_status=INACTIVE, rolling_back=True, deactivated_at=NOW - timedelta(days=30))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, grace_period=timedelta(0)))
+    assert shape(plan)[-2:] == [(DELETE, "OLD", None), (END, None, None)]
+
+
+def test_an_undone_rotation_closed_for_a_rollback_leaves_the_previous_key_working():
+    # Found in review: the journal was closed with the file holding an inactive key.
+    facts = situation([key("OLD", 100, INACTIVE)], file_key="OLD", journal=pending_journal(rolling_back=True))
+    plan = plan_keys(facts, KeyRequest(has_secret_destination=True, retire_pending="rollback"))
+    assert shape(plan) == [(UPDATE, "OLD", ACTIVE), (END, None, None)]
+
+
+def test_deleting_the_pending_key_closes_its_journal_so_a_rerun_changes_nothing():
+    plan = plan_keys(pending_situation(), KeyRequest(state="absent", has_secret_destination=True))
+    assert shape(plan)[-1] == (END, None, None)
+
+
+@pytest.mark.parametrize("rotate", ["always", "when_older"])
+def test_a_rollback_that_would_rotate_again_at_once_is_refused(rotate):
+    # Found by the property test's reruns: each run rolled back, then rotated the old key again.
+    request = KeyRequest(has_secret_destination=True, retire_pending="rollback", rotate=rotate, max_age_days=1)
+    with pytest.raises(PlanError, match="run the rollback with rotate=never"):
+        plan_keys(pending_situation(), request)
+
+
+def test_a_task_that_keeps_the_pending_key_active_is_not_undone_by_its_retirement():
+    # Found by the property test's reruns: every run deactivated it, then activated it again.
+    request = KeyRequest(has_secret_destination=True, access_key_id="OLD", status=ACTIVE, retire_pending="now")
+    plan = plan_keys(pending_situation(), request)
+    assert plan.steps == () and plan.pending.state == "blocked" and "keeps it active" in plan.pending.reason

@@ -52,7 +52,7 @@ def pending(run, tmp_path):
 
 def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(run, iam, pending):
     path, old, new, _before = pending
-    killed_in(run, path, _key_backend.KeyBackend, "delete_key", retire_pending="rollback")
+    killed_in(run, path, _key_backend.KeyBackend, "delete_key", retire_pending="rollback", rotate="never")
     assert held(path)["iam_access_key"] == old and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never")  # asks for nothing: the rollback it finds is finished
     assert result["deleted"] == [new] and new not in _keys(iam, "bob") and _keys(iam, "bob")[old] == "active"
@@ -60,7 +60,7 @@ def test_a_rollback_killed_after_restoring_the_file_is_finished_by_the_next_run(
 
 def test_a_rollback_killed_before_restoring_the_file_leaves_the_rotation_as_it_was(run, iam, pending):
     path, old, new, _before = pending
-    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback", rotate="never")
     assert held(path)["iam_access_key"] == new and _journal(path)["rolling_back"] is True
     result = run("bob", path, rotate="never", retire_pending="now")  # the file holds the new key: go on
     assert result["deactivated"] == [old] and _keys(iam, "bob")[new] == "active"
@@ -77,7 +77,7 @@ def test_a_rollback_records_itself_before_the_file_goes_back(run, pending, monke
         return real_undo(self, previous_kept=previous_kept)
 
     monkeypatch.setattr(_secret_destination.SecretDestination, "undo", undo)
-    run("bob", path, retire_pending="rollback")
+    run("bob", path, retire_pending="rollback", rotate="never")
     assert seen == [True]
 
 
@@ -85,7 +85,7 @@ def test_a_file_put_back_by_hand_long_after_a_rollback_that_never_reached_it_kee
     # Found in review: the flag of the killed rollback stayed through runs that wrote nothing, and
     # the file put back by hand later was taken for that rollback's: the new key was deleted.
     path, old, new, before = pending
-    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback", rotate="never")
     run("bob", path, rotate="never")  # the next run forgets the rollback that never happened
     assert _journal(path)["rolling_back"] is False
     path.write_bytes(before)  # restored from a backup, by hand
@@ -97,7 +97,7 @@ def test_a_file_put_back_by_hand_long_after_a_rollback_that_never_reached_it_kee
 def test_a_rollback_killed_after_deleting_the_new_key_is_closed_by_the_next_run(run, iam, pending):
     # Found in review: with the file back and the new key gone, every later run was blocked.
     path, old, _new, _before = pending
-    killed_in(run, path, _key_backend.KeyBackend, "end", retire_pending="rollback")
+    killed_in(run, path, _key_backend.KeyBackend, "end", retire_pending="rollback", rotate="never")
     result = run("bob", path, rotate="never")
     assert not result.get("failed") and not (path.parent / f".{path.name}.journal").exists()
     assert _keys(iam, "bob") == {old: "active"} and held(path)["iam_access_key"] == old
@@ -110,7 +110,7 @@ def test_a_pending_key_reactivated_since_its_deactivation_waits_a_whole_grace_pe
     run("bob", path, rotate="never", retire_pending="now", grace_period=7)
     assert _keys(iam, "bob")[old] == "inactive"
     iam.advance_clock(days=10)
-    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback")
+    killed_in(run, path, _secret_destination.SecretDestination, "undo", retire_pending="rollback", rotate="never")
     assert _keys(iam, "bob")[old] == "active"  # the rollback reactivated it first
     run("bob", path, rotate="never", retire_pending="now", grace_period=7)
     assert _keys(iam, "bob")[old] == "inactive"
