@@ -818,10 +818,7 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
         # The rotation is undone: its key is gone and the file holds the pending key again (a
         # rollback killed after deleting the new key, or both done by hand). Nothing is left to retire;
         # a rollback's key works again, as a finished rollback's does.
-        reactivate: tuple = ()
-        if key.status != ACTIVE and (journal.rolling_back or request.retire_pending == PENDING_ROLLBACK):
-            reactivate = (Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
-                               status=ACTIVE),)
+        reactivate = _reactivated(key) if journal.rolling_back or request.retire_pending == PENDING_ROLLBACK else ()
         closed = Step(END, "close the journal: the rotation is rolled back")
         return (*reactivate, closed), Pending(key.access_key_id, key.status, "rolling_back",
                                               f"the rotation's new key {journal.new_key} no longer exists", since,
@@ -848,10 +845,7 @@ def _pending_steps(situation: Situation, journal: JournalFacts, world: World,
         why = (f"the rollback of run {journal.run_id} was interrupted" if journal.rolling_back
                else "retire_pending is rollback")
         steps, pending = _finish_rollback(key, new_key, world, since, why)
-        if key.status != ACTIVE:
-            steps = (Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
-                          status=ACTIVE), *steps)
-        return steps, pending
+        return _reactivated(key) + steps, pending
     if choice == PENDING_ROLLBACK:
         if new_claim is not None:
             raise PlanError(f"Cannot roll back: the rollback deletes {journal.new_key}, which is "
@@ -971,14 +965,17 @@ def _rollback(journal: JournalFacts, key: AccessKey, new_key: AccessKey | None, 
     if new_key is None or world.file_key != new_key.access_key_id:
         raise PlanError(f"Cannot roll back to {key.access_key_id}: the credentials file no longer holds the key the "
                         f"rotation made ({journal.new_key}). Nothing was changed.")
-    steps = []
-    if key.status != ACTIVE:
-        steps.append(Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id,
-                          status=ACTIVE))
     done, _pending = _finish_rollback(key, new_key, world, since, "retire_pending is rollback")
-    steps.append(Step(ROLLBACK, "retire_pending is rollback", access_key_id=key.access_key_id))
-    return tuple(steps) + done, Pending(key.access_key_id, ACTIVE, "rolling_back",
+    steps = (*_reactivated(key), Step(ROLLBACK, "retire_pending is rollback", access_key_id=key.access_key_id))
+    return steps + done, Pending(key.access_key_id, ACTIVE, "rolling_back",
                                         f"rolled back: {new_key.access_key_id} is deleted", since, key.last_used)
+
+
+def _reactivated(key: AccessKey) -> tuple:
+    """The step that makes the key a rollback goes back to work again, if it is not active."""
+    if key.status == ACTIVE:
+        return ()
+    return (Step(UPDATE, "rollback: the previous key works again", access_key_id=key.access_key_id, status=ACTIVE),)
 
 
 def _finish_rollback(key: AccessKey, new_key: AccessKey, world: World, since: datetime, why: str) -> tuple:
