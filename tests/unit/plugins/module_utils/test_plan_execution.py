@@ -242,6 +242,8 @@ def test_check_mode_predicts_what_the_executor_does_and_every_promise_holds(case
         # 6. With the journal carried too, reruns settle: a pending retirement may move on once the
         #    task's own change lets it (a key it activated), but never runs forever (a PEND each time).
         for _rerun in range(3):
+            if iam.signer != OUTSIDE and (iam.signer not in iam.keys or iam.keys[iam.signer].status != ACTIVE):
+                return  # the task locked itself out (allow_self_lockout): no rerun can sign a request
             facts = replace(again_facts, keys=tuple(iam.keys.values()), signing_key=iam.signer, journal=iam.journal,
                             file=FileFacts(path="/creds/u.yml", access_key_id=iam.file_key) if has_file else None)
             try:
