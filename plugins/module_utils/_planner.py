@@ -968,7 +968,7 @@ def _rollback(journal: JournalFacts, key: AccessKey, new_key: AccessKey | None, 
     done, _pending = _finish_rollback(key, new_key, world, since, "retire_pending is rollback")
     steps = (*_reactivated(key), Step(ROLLBACK, "retire_pending is rollback", access_key_id=key.access_key_id))
     return steps + done, Pending(key.access_key_id, ACTIVE, "rolling_back",
-                                        f"rolled back: {new_key.access_key_id} is deleted", since, key.last_used)
+                                 f"rolled back: {new_key.access_key_id} is deleted", since, key.last_used)
 
 
 def _reactivated(key: AccessKey) -> tuple:
