@@ -31,7 +31,7 @@ def closed_port() -> int:
 CASES = [
     Case("wrong secret key", "did not accept the credentials", {"auth_sk": "x" * 40}),
     Case("wrong password", "The username or password is wrong",
-         {"auth_ak": None, "auth_sk": None, "auth_username": "admin", "auth_password": "wrong",
+         {"auth_ak": None, "auth_sk": None, "auth_username": "admin", "auth_password": "Not-the-Passw0rd",
           "auth_domain_name": "keywarden-demo"}),
     Case("unknown user", "no user has that name in this account. Check the spelling (user names are case-sensitive)",
          {"user_name": "nobody"}),
