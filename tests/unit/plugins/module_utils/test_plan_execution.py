@@ -287,38 +287,32 @@ def test_a_lost_create_answer_deletes_only_the_key_this_rotation_made():
     assert iam.file_key == outcome.new_key.key.access_key_id != lost
 
 
-def test_a_failed_store_deletes_the_new_key_and_closes_the_journal():
+def rotation_failing_at(fault: str) -> tuple:
+    """A rotation of CUR (the file's key) whose store fails with ``fault``: (the failure, MemoryIam)."""
     keys = [AccessKey("CUR", USER, ACTIVE, NOW - timedelta(days=100))]
     iam = MemoryIam(USER, {key.access_key_id: key for key in keys}, NOW, OUTSIDE, file_key="CUR",
-                    faults={"store": OSError(28, "No space left on device")})
+                    faults={fault: OSError(28, "No space left on device")})
     facts = Situation(user_id=USER, keys=tuple(keys), now=NOW, signing_key=OUTSIDE,
                       file=FileFacts(path="/c.yml", access_key_id="CUR"))
-    plan = plan_keys(facts, KeyRequest(rotate="always", has_secret_destination=True))
     try:
-        execute_plan(plan, World.of(facts), iam)
+        execute_plan(plan_keys(facts, KeyRequest(rotate="always", has_secret_destination=True)), World.of(facts), iam)
     except RunFailed as failure:
-        assert "No space left on device" in failure.message and "was deleted again" in failure.message
-        assert set(iam.keys) == {"CUR"} and iam.file_key == "CUR" and iam.journal is None
-        assert counts(failure.outcome.done)["created"] == []
-    else:
-        raise AssertionError("the store fault did not fail the run")
+        return failure, iam
+    raise AssertionError("the store fault did not fail the run")
+
+
+def test_a_failed_store_deletes_the_new_key_and_closes_the_journal():
+    failure, iam = rotation_failing_at("store")
+    assert "No space left on device" in failure.message and "was deleted again" in failure.message
+    assert set(iam.keys) == {"CUR"} and iam.file_key == "CUR" and iam.journal is None
+    assert counts(failure.outcome.done)["created"] == []
 
 
 def test_a_store_that_fails_after_the_file_is_written_keeps_the_key_for_the_next_run_to_adopt():
     # The file holds the new key (the failure came after the rename: the journal's mark, a flush):
     # deleting the key would leave the file holding a deleted key and the old secret gone.
-    keys = [AccessKey("CUR", USER, ACTIVE, NOW - timedelta(days=100))]
-    iam = MemoryIam(USER, {key.access_key_id: key for key in keys}, NOW, OUTSIDE, file_key="CUR",
-                    faults={"store_after_write": OSError(28, "No space left on device")})
-    facts = Situation(user_id=USER, keys=tuple(keys), now=NOW, signing_key=OUTSIDE,
-                      file=FileFacts(path="/c.yml", access_key_id="CUR"))
-    plan = plan_keys(facts, KeyRequest(rotate="always", has_secret_destination=True))
-    try:
-        execute_plan(plan, World.of(facts), iam)
-    except RunFailed as failure:
-        assert "reached the credentials file" in failure.message and "adopts and verifies it" in failure.message
-    else:
-        raise AssertionError("the store fault did not fail the run")
+    failure, iam = rotation_failing_at("store_after_write")
+    assert "reached the credentials file" in failure.message and "adopts and verifies it" in failure.message
     new = iam.file_key
     assert new != "CUR" and new in iam.keys and iam.journal is not None and iam.journal.phase == PHASE_CREATING
     # The next run adopts and verifies it, then retires the replaced key.
